@@ -1,0 +1,323 @@
+"""Throughput against the targets' rate limits: T ledgers x W workers x N orders.
+
+T WooCommerce sandbox shops (N/T seeded orders each), each routed to its own company in one
+target sandbox (Fortnox or Bokio) answering with ``--latency-ms`` of latency and its real rate
+limit; W ``ledgerbridge worker`` processes; the web app serving the webhook endpoint. Every
+order is saved once in its shop, the shop's webhook announces it, and the run ends when every
+order is booked (or held for review by the accounting rules). Prints:
+
+* orders/s booked, the ceiling (T x the target's allowed requests/s / API calls per order)
+  and the ratio;
+* API calls per order per flow (all orders, and returning customers only);
+* 429s the target answered, and documents booked twice (from the sandbox's own listing);
+* p50/p95 time from the webhook's delivery to the document being booked.
+
+    .venv/bin/python bench/throughput.py --target fortnox --flow cash_sale \\
+        --ledgers 4 --workers 4 --orders 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from common import machine, percentile, temporary_database
+
+from ledgerbridge.pipeline.maintenance import check_webhooks
+from ledgerbridge.pipeline.sweeper import sweep
+from ledgerbridge.plugins.types import SandboxOptions
+from ledgerbridge.runtime.config import load_config
+from ledgerbridge.runtime.runtime import Runtime, install
+from ledgerbridge.setup.routes import add_route
+from ledgerbridge.setup.sites import add_site
+from ledgerbridge.store.models import Export, ExportAttempt, ExportState, Plan
+from ledgerbridge.testing.servers import serve_wsgi
+from tests.conftest import worker_env
+from tests.reliability.harness import (
+    FINAL,
+    Periodic,
+    RedisServer,
+    WorkerPool,
+    expected_outcomes,
+    free_port,
+)
+from tests.reliability.ledgers import sandbox_for
+
+PLAN = "bench"
+#: What a customer look-up or creation looks like in each target's exchanges.
+CUSTOMER_PATHS = {"fortnox": "/3/customers", "bokio": "/customers"}
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=["fortnox", "bokio"], default="fortnox")
+    parser.add_argument("--flow", choices=["cash_sale", "invoice"], default="cash_sale")
+    parser.add_argument("--ledgers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--orders", type=int, default=2000, help="seeded orders in all shops")
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument(
+        "--rate-limit-margin",
+        type=int,
+        default=None,
+        help="Fortnox ledgers' rate_limit_margin (default: the connector's)",
+    )
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--no-fork", action="store_true", help="workers run jobs in-process (worker --no-fork)"
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    print(f"machine: {machine()}")
+    print(
+        f"target {args.target}, flow {args.flow}: {args.ledgers} ledgers x {args.workers} "
+        f"workers x {args.orders} orders, {args.latency_ms} ms latency"
+        + (", workers without fork" if args.no_fork else "")
+    )
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        database = stack.enter_context(temporary_database())
+        redis_server = RedisServer(folder / "redis")
+        redis_server.start()
+        stack.callback(redis_server.kill)
+        run(args, stack, folder, database, redis_server)
+
+
+def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> None:
+    from ledgerbridge_webui.app import create_app as create_web
+    from ledgerbridge_woocommerce.sandbox import create_app as create_shop
+    from ledgerbridge_woocommerce.sandbox import sandbox_of
+
+    web_port = free_port()
+    config = load_config(
+        instance_path=folder / "instance",
+        database_url=database,
+        redis_url=redis_server.url,
+        queue_mode="redis",
+        queue_prefix="bench",
+        secret_key=None,
+        public_url=f"http://127.0.0.1:{web_port}",
+    )
+    runtime = Runtime(config)
+    runtime.migrate()
+    install(runtime)
+    stack.callback(runtime.close)
+    with runtime.transaction() as session:
+        session.add(
+            Plan(
+                name=PLAN,
+                title="Benchmark",
+                monthly_quota=10_000_000,
+                features=["document_type_override"],
+                position=99,
+            )
+        )
+    target = stack.enter_context(
+        sandbox_for(args.target, latency_ms=args.latency_ms, companies=args.ledgers)
+    )
+    shops = []
+    per_shop = args.orders // args.ledgers
+    started = time.monotonic()
+    for index in range(args.ledgers):
+        app = create_shop(SandboxOptions(extra={"orders": per_shop, "random_seed": 2026 + index}))
+        shops.append((app, stack.enter_context(serve_wsgi(app))))
+    print(f"seeded {per_shop * args.ledgers} orders in {time.monotonic() - started:.0f} s")
+    stack.enter_context(serve_wsgi(create_web(runtime), port=web_port))
+
+    ledger_settings: dict[str, Any] = {}
+    if args.rate_limit_margin is not None:
+        ledger_settings["rate_limit_margin"] = args.rate_limit_margin
+    route_ids, site_ids = [], []
+    for index, (_, server) in enumerate(shops):
+        with runtime.transaction() as session:
+            site = add_site(
+                runtime,
+                session,
+                key=f"shop-{index + 1}",
+                name=f"Shop {index + 1}",
+                connector="woocommerce",
+                url=server.url,
+                secrets={"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox"},
+                reference_prefix=f"S{index + 1}-",
+                oss_registered=True,
+                allow_private_network=True,
+                actor="bench",
+            )
+            ledger = target.add_ledger(
+                runtime, session, f"{args.target}-{index + 1}", index, PLAN, ledger_settings
+            )
+            session.flush()
+            route = add_route(
+                runtime,
+                session,
+                site=site,
+                ledger=ledger,
+                settings={
+                    "export_statuses": ["completed", "processing"],
+                    "default_document_type": args.flow,
+                    "payment_accounts": {"stripe": "1580", "swish": "1930"},
+                    "manual_rates": {"EUR": "11.20"},
+                    **target.route_settings(),
+                },
+                target_settings=target.target_settings(),
+                actor="bench",
+            )
+            route_ids.append(route.id)
+            site_ids.append(site.id)
+        target.connect(runtime, ledger, index)
+        check_webhooks(runtime, site.id)
+    expected = {}
+    for route_id in route_ids:
+        expected[route_id] = expected_outcomes(runtime, route_id)
+    wanted = sum(len(outcomes) for outcomes in expected.values())
+    booked_wanted = sum(
+        e.state == ExportState.DONE for outcomes in expected.values() for e in outcomes.values()
+    )
+    print(f"{booked_wanted} documents to book ({wanted} exports, the rest held by the rules)")
+    for app, _ in shops:
+        sandbox_of(app).deliverer.wait_idle(30)
+        sandbox_of(app).deliverer.clear()
+
+    env = worker_env(
+        runtime, {"LEDGERBRIDGE_RETRY_INTERVALS": "5,10,30,120", "LEDGERBRIDGE_WORKER_GRACE": "30"}
+    )
+    workers = WorkerPool(env, args.workers, folder, ("--no-fork",) if args.no_fork else ())
+    workers.start_all()
+    stack.callback(workers.stop)
+    sweeper = Periodic("sweeper", 10.0, lambda: sweep(runtime))
+    sweeper.start()
+    stack.callback(sweeper.stop)
+    time.sleep(3)  # the workers are up
+
+    stats_before = target.stats()
+    for app, _ in shops:  # every order is saved once: WooCommerce announces it
+        shop = sandbox_of(app).shop
+        for order_id in list(shop.orders):
+            shop.touch(order_id)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        with runtime.transaction() as session:
+            states = [
+                state
+                for (state,) in session.query(Export.state).filter(Export.route_id.in_(route_ids))
+            ]
+        finished = sum(state in FINAL for state in states)
+        if len(states) >= wanted and finished == len(states):
+            break
+        time.sleep(2)
+    else:
+        print(f"TIMEOUT: {finished} of {wanted} exports finished", file=sys.stderr)
+    report(args, runtime, target, shops, route_ids, stats_before, workers)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its waited-for children (Linux /proc)."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def report(args, runtime: Runtime, target, shops, route_ids, stats_before, workers) -> None:
+    from ledgerbridge_woocommerce.sandbox import sandbox_of
+
+    delivered: dict[tuple[int, str], datetime] = {}
+    for index, (app, _) in enumerate(shops):
+        for entry in sandbox_of(app).deliverer.log:
+            if entry.ok and entry.topic == "order.updated" and entry.order_id is not None:
+                key = (route_ids[index], str(entry.order_id))
+                moment = datetime.fromisoformat(entry.at)
+                if key not in delivered or moment < delivered[key]:
+                    delivered[key] = moment
+    calls: dict[str, list[int]] = defaultdict(list)
+    returning: dict[str, list[int]] = defaultdict(list)
+    latencies: list[float] = []
+    finished: list[datetime] = []
+    customer_path = CUSTOMER_PATHS[args.target]
+    with runtime.transaction() as session:
+        exports = session.query(Export).filter(
+            Export.route_id.in_(route_ids), Export.state == ExportState.DONE
+        )
+        for export in exports:
+            exchanges = [
+                exchange
+                for attempt in session.query(ExportAttempt).filter(
+                    ExportAttempt.export_id == export.id
+                )
+                for exchange in attempt.exchanges or []
+            ]
+            flow = f"{export.kind}:{(export.result or {}).get('document_kind', '?')}"
+            calls[flow].append(len(exchanges))
+            if not any(customer_path in exchange["url"] for exchange in exchanges):
+                returning[flow].append(len(exchanges))
+            if export.finished_at is not None:
+                finished.append(export.finished_at)
+                first = delivered.get((export.route_id, export.source_id))
+                if export.kind == "order" and first is not None:
+                    latencies.append((export.finished_at - first).total_seconds())
+    booked = sum(len(values) for values in calls.values())
+    start = min(delivered.values())
+    seconds = (max(finished) - start).total_seconds()
+    stats = target.stats()
+    requests = stats["requests"] - stats_before["requests"]
+    rate_limited = stats["rate_limited"] - stats_before["rate_limited"]
+    per_order = sum(sum(values) for values in calls.values()) / booked
+    ceiling = args.ledgers * target.allowed_per_second / per_order
+    throughput = booked / seconds
+    duplicates = {}
+    for index in range(args.ledgers):
+        duplicates.update(target.listing(index).duplicates())
+    ordered = sorted(finished)
+    first, last = ordered[len(ordered) // 10], ordered[len(ordered) * 9 // 10]
+    steady = (len(ordered) * 8 // 10) / max((last - first).total_seconds(), 0.001)
+    print()
+    print(f"booked {booked} documents in {seconds:.1f} s: {throughput:.2f} orders/s")
+    print(
+        f"steady state (10 %-90 % of the documents): {steady:.2f} orders/s, "
+        f"{steady / ceiling:.1%} of the ceiling"
+    )
+    print(
+        f"ceiling {args.ledgers} x {target.allowed_per_second:.2f} req/s / {per_order:.2f} "
+        f"calls per order = {ceiling:.2f} orders/s; ratio {throughput / ceiling:.1%}"
+    )
+    print(f"target requests {requests} ({requests / seconds:.2f}/s), 429s answered: {rate_limited}")
+    for flow in sorted(calls):
+        values, again = calls[flow], returning.get(flow, [])
+        line = f"  {flow:24} {len(values):5} documents, {statistics.mean(values):.2f} calls each"
+        if again:
+            line += (
+                f"; returning customers ({len(again)}): {statistics.mean(again):.2f} "
+                f"(max {max(again)})"
+            )
+        print(line)
+    print(
+        f"webhook to booked: p50 {percentile(latencies, 0.5):.1f} s, "
+        f"p95 {percentile(latencies, 0.95):.1f} s ({len(latencies)} orders)"
+    )
+    print(f"duplicates in the ledgers: {len(duplicates)} {sorted(duplicates)[:5]}")
+    in_workers = sum(cpu_seconds(p.pid) for p in workers.processes if p is not None)
+    here = cpu_seconds(os.getpid())
+    print(
+        f"CPU: workers {in_workers:.0f} s ({in_workers * 1000 / booked:.0f} ms per document), "
+        f"sandboxes and web app (this process) {here:.0f} s, over {seconds:.0f} s on "
+        f"{os.cpu_count()} cores"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The sweeper: the database is the truth, Redis only the transport.
+
+Every minute it re-queues what has work left but no live job — exports pending, running on a
+dead worker or retrying without a scheduled retry, and orders whose sync request was lost
+(a flushed or restarted Redis, a killed worker) — resumes exports waiting for quota when the
+ledger has room again, and closes finished days into daily summaries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ledgerbridge.pipeline import clock, ids, quota
+from ledgerbridge.pipeline.summary import close_daily_summaries
+from ledgerbridge.runtime.runtime import Runtime
+from ledgerbridge.store.models import (
+    ACTIVE_STATES,
+    Export,
+    ExportState,
+    Ledger,
+    Route,
+    SyncRequest,
+)
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(seconds=60)
+BATCH = 2000
+
+
+@dataclass
+class SweepReport:
+    """What one sweep re-queued."""
+
+    exports: list[int] = field(default_factory=list)
+    syncs: list[tuple[int, str]] = field(default_factory=list)
+    resumed: list[int] = field(default_factory=list)
+    summaries: list[int] = field(default_factory=list)
+
+
+def sweep(runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> SweepReport:
+    """Re-queue lost work; see the module docstring."""
+    report = SweepReport()
+    cutoff = clock.now() - stale_after
+    with runtime.transaction() as session:
+        stale_exports = list(
+            session.scalars(
+                select(Export.id)
+                .where(Export.state.in_(ACTIVE_STATES), Export.updated_at < cutoff)
+                .order_by(Export.id)
+                .limit(BATCH)
+            )
+        )
+        stale_syncs = list(
+            session.execute(
+                select(SyncRequest.site_id, SyncRequest.source_id)
+                .where(SyncRequest.requested_at < cutoff)
+                .order_by(SyncRequest.requested_at)
+                .limit(BATCH)
+            )
+        )
+    for export_id in stale_exports:
+        job_id = ids.export_job(export_id)
+        if not runtime.queue.is_live(job_id):
+            runtime.queue.enqueue("run_export", job_id=job_id, export_id=export_id)
+            report.exports.append(export_id)
+    for site_id, source_id in stale_syncs:
+        job_id = ids.sync_job(site_id, source_id)
+        if not runtime.queue.is_live(job_id):
+            runtime.queue.enqueue("sync_order", job_id=job_id, site_id=site_id, order_id=source_id)
+            report.syncs.append((site_id, source_id))
+    with runtime.transaction() as session:
+        ledger_ids = list(
+            session.scalars(
+                select(Route.ledger_id)
+                .join(Export, Export.route_id == Route.id)
+                .where(Export.state == ExportState.WAITING_QUOTA)
+                .distinct()
+            )
+        )
+    for ledger_id in ledger_ids:
+        report.resumed.extend(resume_waiting(runtime, ledger_id))
+    report.summaries = close_daily_summaries(runtime)
+    if report.exports or report.syncs:
+        log.warning(
+            "Sweeper re-queued %d exports and %d order syncs with no live job",
+            len(report.exports),
+            len(report.syncs),
+        )
+    return report
+
+
+def resume_waiting(runtime: Runtime, ledger_id: int) -> list[int]:
+    """Queue as many exports waiting for quota as the ledger has room for; their ids."""
+    with runtime.transaction() as session:
+        ledger = session.get(Ledger, ledger_id)
+        if ledger is None:
+            return []
+        room = quota.status(session, ledger).remaining
+        if room <= 0:
+            return []
+        waiting = list(
+            session.scalars(
+                select(Export)
+                .join(Route, Route.id == Export.route_id)
+                .where(Route.ledger_id == ledger_id, Export.state == ExportState.WAITING_QUOTA)
+                .order_by(Export.id)
+                .limit(room)
+            )
+        )
+        for export in waiting:
+            export.state = ExportState.PENDING
+            export.message = ""
+        export_ids = [export.id for export in waiting]
+    for export_id in export_ids:
+        runtime.queue.enqueue("run_export", job_id=ids.export_job(export_id), export_id=export_id)
+    return export_ids

@@ -1,0 +1,1 @@
+"""The runtime: configuration, store, queue and services wired together for one process."""

@@ -1,0 +1,179 @@
+"""Services shared by every worker on every machine, backed by Redis.
+
+* locks: redis-py's Lua-based :class:`redis.lock.Lock` (token-owned, expiring);
+* throttle: the ``limits`` library's moving-window limiter (atomic Lua in Redis), so all
+  workers together stay under each API's requests-per-window;
+* cache and counters: plain Redis keys with expiry. Every key carries the installation prefix.
+
+Redis is the transport, not the truth: when it is unreachable (restarted, failed over) every
+service raises :class:`~ledgerbridge.errors.TransientError`, so the work is retried later
+instead of being recorded as a bug; a lock whose key vanished with a restart is simply no
+longer extended (the export's database lease still keeps a second run out).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from ledgerbridge.errors import TransientError
+from ledgerbridge.services import LockBusy, RateLimit
+
+#: Errors that mean "Redis is not there right now".
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, StorageError)
+
+
+def unreachable(error: BaseException) -> TransientError:
+    """The TransientError that stands for a Redis outage."""
+    return TransientError(
+        f"The shared Redis is unreachable ({type(error).__name__}); will retry.",
+        retry_after=5.0,
+        refused=True,
+    )
+
+
+def _keep_alive(lock: Any, timeout: float, stop: threading.Event) -> None:
+    # Extend the lock while its holder works, so a short timeout only matters when the
+    # holder has died (a killed worker frees its locks within ``timeout``).
+    while not stop.wait(max(timeout / 3, 0.05)):
+        try:
+            lock.reacquire()
+        except (redis.exceptions.LockError, *UNREACHABLE):
+            return
+
+
+class RedisCache:
+    """JSON values in Redis with expiry."""
+
+    def __init__(self, connection: redis.Redis, prefix: str) -> None:
+        self._redis = connection
+        self._prefix = f"{prefix}:cache:"
+
+    def get(self, key: str) -> Any | None:
+        try:
+            raw = self._redis.get(self._prefix + key)
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+        return None if raw is None else json.loads(raw)
+
+    def set(self, key: str, value: Any, ttl: float) -> None:
+        try:
+            self._redis.set(self._prefix + key, json.dumps(value), px=max(int(ttl * 1000), 1))
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+
+    def delete(self, key: str) -> None:
+        try:
+            self._redis.delete(self._prefix + key)
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+
+
+class RedisServices:
+    """Locks, throttle, cache and counters for a fleet of workers."""
+
+    def __init__(self, connection: redis.Redis, prefix: str, url: str) -> None:
+        self._redis = connection
+        self._prefix = prefix
+        self.cache = RedisCache(connection, prefix)
+        storage = RedisStorage(url, key_prefix=f"{prefix}:limits")
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._items: dict[tuple[int, float], RateLimitItemPerSecond] = {}
+
+    @contextmanager
+    def lock(self, name: str, *, timeout: float = 60.0, wait: float = 60.0) -> Iterator[None]:
+        lock = self._redis.lock(
+            f"{self._prefix}:lock:{name}",
+            timeout=timeout,
+            blocking_timeout=wait,
+            thread_local=False,
+        )
+        try:
+            acquired = lock.acquire(blocking=True)
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+        if not acquired:
+            raise LockBusy(f"Another worker holds the lock {name!r}; will retry.")
+        stop = threading.Event()
+        keeper = threading.Thread(
+            target=_keep_alive, args=(lock, timeout, stop), name=f"lock-{name}", daemon=True
+        )
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join(timeout=5)
+            # The lock may have expired (holder paused past its timeout) or vanished with a
+            # Redis restart: nothing to release.
+            with contextlib.suppress(redis.exceptions.LockError, *UNREACHABLE):
+                lock.release()
+
+    def throttle(self, key: str, limit: RateLimit) -> None:
+        try:
+            self._throttle(key, limit)
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+
+    def _throttle(self, key: str, limit: RateLimit) -> None:
+        item = self._item(limit)
+        deadline = time.monotonic() + limit.max_wait
+        while not self._limiter.hit(item, self._prefix, key):
+            stats = self._limiter.get_window_stats(item, self._prefix, key)
+            wait = max(stats.reset_time - time.time(), 0.005)
+            if time.monotonic() + wait > deadline:
+                raise TransientError(
+                    f"Rate limit {limit} for this ledger is saturated; will retry.",
+                    retry_after=wait,
+                )
+            time.sleep(min(wait, 1.0))
+
+    def _item(self, limit: RateLimit) -> RateLimitItemPerSecond:
+        seconds = max(math.ceil(limit.per_seconds), 1)
+        key = (limit.requests, seconds)
+        item = self._items.get(key)
+        if item is None:
+            item = RateLimitItemPerSecond(limit.requests, seconds)
+            self._items[key] = item
+        return item
+
+    def count(self, key: str, *, period_seconds: float) -> int:
+        full_key = f"{self._prefix}:count:{key}"
+        try:
+            with self._redis.pipeline() as pipe:
+                pipe.incr(full_key)
+                pipe.expire(full_key, max(int(period_seconds), 1), nx=True)
+                value, _ = pipe.execute()
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+        return int(value)
+
+
+class ScopedServices:
+    """Shared services plus the durable key-value store of one site or ledger."""
+
+    def __init__(self, base: Any, store: Any) -> None:
+        self._base = base
+        self.cache = base.cache
+        self.store = store
+
+    def lock(self, name: str, *, timeout: float = 60.0, wait: float = 60.0) -> Any:
+        return self._base.lock(name, timeout=timeout, wait=wait)
+
+    def throttle(self, key: str, limit: RateLimit) -> None:
+        self._base.throttle(key, limit)
+
+    def count(self, key: str, *, period_seconds: float) -> int:
+        return self._base.count(key, period_seconds=period_seconds)

@@ -1,0 +1,248 @@
+"""What the runtime lends to connectors: secrets, locks, a request throttle, a cache.
+
+Connectors never reach for Redis or the database themselves; they use these, so the same
+connector code runs on a fleet of workers (Redis-backed implementations in
+:mod:`ledgerbridge.runtime.redis_services`) and in the embedded demo or a unit test (the
+in-memory ones below).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ledgerbridge.errors import TransientError
+
+
+class LockBusy(TransientError):
+    """The lock is held by another worker (who is doing the work right now)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``requests`` calls in any window of ``per_seconds`` (a sliding window).
+
+    ``max_wait`` is how long a caller may block for a free slot before giving up with a
+    :class:`~ledgerbridge.errors.TransientError` (the job is then retried later).
+    """
+
+    requests: int
+    per_seconds: float
+    max_wait: float = 60.0
+
+    def __str__(self) -> str:
+        return f"{self.requests} per {self.per_seconds:g} s"
+
+
+class Secrets(Protocol):
+    """Read and (for token rotation) durably replace the secret values of a site or ledger."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The secret ``key`` or ``default``."""
+
+    def __getitem__(self, key: str) -> str:
+        """The secret ``key``; KeyError when absent."""
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the secret is set."""
+
+    def update(self, values: Mapping[str, str | None]) -> None:
+        """Store new values (None deletes) durably and at once, encrypted at rest."""
+
+    def reload(self) -> None:
+        """Re-read the values from the store (call after taking a lock)."""
+
+
+class Cache(Protocol):
+    """A small shared cache for reference data (accounts, payment modes)."""
+
+    def get(self, key: str) -> Any | None:
+        """The cached JSON-able value, or None."""
+
+    def set(self, key: str, value: Any, ttl: float) -> None:
+        """Cache a JSON-able value for ``ttl`` seconds."""
+
+    def delete(self, key: str) -> None:
+        """Forget a cached value."""
+
+
+class KeyValueStore(Protocol):
+    """Durable key-value state a connector keeps for one site or ledger (e.g. its own map of
+    e-mail to customer number). Survives restarts; values are JSON-able."""
+
+    def get(self, key: str) -> Any | None:
+        """The stored value, or None."""
+
+    def set(self, key: str, value: Any) -> None:
+        """Store a value durably before returning."""
+
+    def delete(self, key: str) -> None:
+        """Remove a value."""
+
+
+class Services(Protocol):
+    """Coordination services shared by every worker of one installation."""
+
+    cache: Cache
+    store: KeyValueStore
+
+    def lock(self, name: str, *, timeout: float = 60.0, wait: float = 60.0) -> Any:
+        """A context manager holding the named lock across all workers.
+
+        The lock is kept alive while its holder runs; ``timeout`` bounds how long it outlives
+        a holder that died. ``wait`` is how long to wait for it before raising
+        :class:`LockBusy` (a :class:`~ledgerbridge.errors.TransientError`).
+        """
+
+    def throttle(self, key: str, limit: RateLimit) -> None:
+        """Block until one more request under ``key`` fits ``limit`` across all workers."""
+
+    def count(self, key: str, *, period_seconds: float) -> int:
+        """Increment and return a shared counter that resets after ``period_seconds``."""
+
+
+class MemorySecrets:
+    """Secrets held in memory (tests, preview, sandboxes). ``on_update`` sees every change."""
+
+    def __init__(
+        self,
+        values: Mapping[str, str] | None = None,
+        on_update: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        self._values = dict(values or {})
+        self._on_update = on_update
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self._values.get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def update(self, values: Mapping[str, str | None]) -> None:
+        for key, value in values.items():
+            if value is None:
+                self._values.pop(key, None)
+            else:
+                self._values[key] = value
+        if self._on_update is not None:
+            self._on_update(dict(self._values))
+
+    def reload(self) -> None:
+        """Nothing to reload: memory is the store."""
+
+    def __repr__(self) -> str:
+        return f"MemorySecrets(keys={sorted(self._values)})"
+
+
+class MemoryCache:
+    """A process-local cache with expiry."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._items: dict[str, tuple[float, Any]] = {}
+        self._clock = clock
+        self._guard = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._guard:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            expires, value = item
+            if expires < self._clock():
+                del self._items[key]
+                return None
+            return value
+
+    def set(self, key: str, value: Any, ttl: float) -> None:
+        with self._guard:
+            self._items[key] = (self._clock() + ttl, value)
+
+    def delete(self, key: str) -> None:
+        with self._guard:
+            self._items.pop(key, None)
+
+
+class MemoryStore:
+    """A process-local key-value store."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._guard:
+            return self._items.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        with self._guard:
+            self._items[key] = value
+
+    def delete(self, key: str) -> None:
+        with self._guard:
+            self._items.pop(key, None)
+
+
+class MemoryServices:
+    """In-process services for the embedded mode and unit tests (one process only)."""
+
+    def __init__(self) -> None:
+        self.cache = MemoryCache()
+        self.store = MemoryStore()
+        self._locks: dict[str, threading.Lock] = {}
+        self._windows: dict[str, deque[float]] = {}
+        self._counters: dict[str, tuple[float, int]] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def lock(self, name: str, *, timeout: float = 60.0, wait: float = 60.0) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        if not lock.acquire(timeout=wait):
+            raise LockBusy(f"Another worker holds the lock {name!r}; will retry.")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def throttle(self, key: str, limit: RateLimit) -> None:
+        deadline = time.monotonic() + limit.max_wait
+        while True:
+            with self._guard:
+                now = time.monotonic()
+                window = self._windows.setdefault(key, deque())
+                while window and window[0] <= now - limit.per_seconds:
+                    window.popleft()
+                if len(window) < limit.requests:
+                    window.append(now)
+                    return
+                wait = window[0] + limit.per_seconds - now
+            if time.monotonic() + wait > deadline:
+                raise TransientError(
+                    f"Rate limit {limit} for this ledger is saturated; will retry.",
+                    retry_after=wait,
+                )
+            time.sleep(max(wait, 0.001))
+
+    def count(self, key: str, *, period_seconds: float) -> int:
+        with self._guard:
+            now = time.monotonic()
+            started, value = self._counters.get(key, (now, 0))
+            if now - started >= period_seconds:
+                started, value = now, 0
+            value += 1
+            self._counters[key] = (started, value)
+            return value
+
+
+def utcnow() -> datetime:
+    """The current time, time-zone aware (UTC)."""
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy models, migrations, encryption of secrets, and repositories."""

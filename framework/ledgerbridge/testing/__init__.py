@@ -1,0 +1,1 @@
+"""Helpers for testing ledgerbridge and its connectors (also used by connector authors)."""

@@ -1,0 +1,1 @@
+"""Bokio target connector for ledgerbridge: API client, mapping, flows, sandbox."""

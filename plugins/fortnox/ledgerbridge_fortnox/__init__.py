@@ -1,0 +1,1 @@
+"""Fortnox target connector for ledgerbridge: OAuth2 client, mapping, flows, sandbox."""

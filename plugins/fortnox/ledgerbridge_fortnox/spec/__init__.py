@@ -1,0 +1,1 @@
+"""The Fortnox OpenAPI file (data; see README.md for its provenance)."""

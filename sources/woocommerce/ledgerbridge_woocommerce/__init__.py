@@ -1,0 +1,1 @@
+"""WooCommerce source connector for ledgerbridge: REST client, normalizer, webhooks, sandbox."""

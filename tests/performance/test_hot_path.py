@@ -1,0 +1,55 @@
+"""Costs on the path every order takes, kept out by design (figures: bench/, never here).
+
+Building an SSL context loads the whole CA bundle (about 30 ms of CPU); clients are made per
+export step, so each process builds it once and every client shares it.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from ledgerbridge import http
+from ledgerbridge.contexts import memory_site
+from ledgerbridge.services import MemorySecrets
+from ledgerbridge_woocommerce.client import WooClient
+
+
+def test_clients_share_one_ssl_context(monkeypatch):
+    built: list[bool] = []
+    original = httpx.create_ssl_context
+
+    def counting(*args, **kwargs):
+        built.append(True)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    http.ssl_context.cache_clear()
+    site = memory_site(
+        url="https://shop.example.com",
+        allow_private_network=True,
+        secrets=MemorySecrets({"consumer_key": "ck_x", "consumer_secret": "cs_x"}),
+    )
+    for _ in range(5):
+        http.build_client(base_url="https://api.example.com", target="t").close()
+        WooClient(site).close()
+    assert len(built) == 1
+    http.ssl_context.cache_clear()
+
+
+def test_a_forking_worker_prepares_what_every_job_needs_before_it_forks():
+    """Jobs forked from the worker must not import the pipeline or configure the ORM again."""
+    import gc
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys\n"
+        "from ledgerbridge.queue.worker import PRELOAD, preload\n"
+        "preload()\n"
+        "from ledgerbridge.store.models import Export\n"
+        "assert all(name in sys.modules for name in PRELOAD)\n"
+        "assert Export.__mapper__.configured, 'mappers left to configure'\n"
+        "assert gc.get_freeze_count() > 10000\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert gc.get_freeze_count() == 0  # (this process is untouched)

@@ -1,0 +1,70 @@
+"""Embedded mode (the demo): SQLite and an in-process queue, no Redis and no worker needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledgerbridge.pipeline.sync import request_sync
+from ledgerbridge.queue.embedded import EmbeddedQueue
+from ledgerbridge.setup.ledgers import add_ledger
+from ledgerbridge.setup.routes import add_route
+from ledgerbridge.setup.sites import add_site
+from ledgerbridge.store.models import Export, ExportState
+from tests.support.factories import sample_order
+
+pytestmark = pytest.mark.db
+
+
+def test_embedded_runtime_exports_without_workers(make_runtime, redis_url, redis_prefix):
+    import json
+
+    import redis
+
+    from ledgerbridge.model.schemas import dump_order
+
+    runtime = make_runtime(queue_mode="embedded")
+    assert isinstance(runtime.queue, EmbeddedQueue)
+    assert runtime.redis is None
+    namespace = f"{redis_prefix}-embedded"
+    settings = {"namespace": namespace, "redis_url": redis_url}
+    with runtime.transaction() as session:
+        site = add_site(
+            runtime,
+            session,
+            key="shop",
+            name="Shop",
+            connector="memshop",
+            url="http://127.0.0.1:9",
+            settings=settings,
+            secrets={"token": "shop-token-123456"},
+            allow_private_network=True,
+            actor="test",
+        )
+        ledger = add_ledger(
+            runtime,
+            session,
+            key="books",
+            name="Books",
+            connector="memledger",
+            settings=settings,
+            plan="pro",
+            actor="test",
+        )
+        add_route(runtime, session, site=site, ledger=ledger, actor="test")
+        site_id = site.id
+    # The test connectors keep their shop and ledger in Redis; the framework itself does not
+    # touch Redis in embedded mode (no queue, no locks, no rate limiter there).
+    connection = redis.Redis.from_url(redis_url)
+    for number in ("1", "2", "3"):
+        connection.hset(f"{namespace}:orders", number, json.dumps(dump_order(sample_order(number))))
+        for _ in range(3):
+            request_sync(runtime, site_id, number, "webhook")
+    connection.hset(f"{namespace}:knobs", "transient_before", 1)
+    runtime.queue._retry_scale = 0.05  # retry in 50 ms instead of seconds
+    assert runtime.queue.wait_idle(timeout=60)
+    with runtime.transaction() as session:
+        states = sorted(export.state for export in session.query(Export))
+    assert states == [ExportState.DONE] * 3
+    documents = connection.lrange(f"{namespace}:documents", 0, -1)
+    assert sorted(json.loads(raw)["reference"] for raw in documents) == ["1", "2", "3"]
+    assert runtime.queue.depth()["exports"] == 0

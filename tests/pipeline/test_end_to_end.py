@@ -1,0 +1,209 @@
+"""The pipeline end to end: test-only connectors (a fake installed distribution), real Redis,
+a real database, and ``ledgerbridge worker`` as a real subprocess.
+
+"Exactly once" is checked by listing what the test ledger created, not by our own tables.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from rq import Queue
+from sqlalchemy import func, select
+
+from ledgerbridge.model import Refund, RefundLine, RefundLineKind
+from ledgerbridge.pipeline.sweeper import sweep
+from ledgerbridge.pipeline.sync import request_sync
+from ledgerbridge.queue.rq_backend import queue_name
+from ledgerbridge.store.models import Binding, Export, ExportAttempt, ExportState
+from tests.support.factories import WHEN, sample_order
+
+pytestmark = [pytest.mark.db, pytest.mark.redis]
+
+
+def exports_by_source(world) -> dict[tuple[str, str], Export]:
+    with world.runtime.transaction() as session:
+        return {(e.kind, e.source_id): e for e in session.scalars(select(Export))}
+
+
+def refunded(order_id: str):
+    order = sample_order(order_id, total="250.00")
+    refund = Refund(
+        id=f"R{order_id}",
+        amount=Decimal("125.00"),
+        created_at=WHEN + timedelta(hours=2),
+        lines=(
+            RefundLine(
+                kind=RefundLineKind.ITEM,
+                original_line_id="1",
+                quantity=Decimal("0"),
+                total=Decimal("100.00"),
+                total_tax=Decimal("25.00"),
+                vat_rate=Decimal("25"),
+            ),
+        ),
+        reason="Trasig",
+    )
+    return order.replace(refunds=(refund,), modified_at=WHEN + timedelta(hours=2))
+
+
+def test_orders_flow_through_real_workers_exactly_once(world):
+    orders = [sample_order(str(number)) for number in range(101, 105)] + [refunded("105")]
+    for order in orders:
+        world.put_order(order)
+
+    # every order is announced three times at once (webhook storms): one job each
+    barrier = threading.Barrier(3)
+
+    def announce(order_id: str) -> None:
+        barrier.wait()
+        request_sync(world.runtime, world.site_id, order_id, "webhook")
+
+    for order in orders:
+        threads = [threading.Thread(target=announce, args=(order.id,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        barrier.reset()
+    queue = Queue(queue_name(world.runtime.config.queue_prefix, "exports"), connection=world.redis)
+    assert queue.count == len(orders)
+
+    completed = world.worker()
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+    documents = world.documents()
+    references = sorted(doc["reference"] for doc in documents)
+    assert references == sorted([f"TS-{order.id}" for order in orders] + ["TS-105-RR105"])
+    invoices = {doc["reference"]: doc for doc in documents if doc["kind"] == "invoice"}
+    assert invoices["TS-101"]["total"] == "250.00"
+    credit = next(doc for doc in documents if doc["kind"] == "credit_note")
+    assert credit["total"] == "125.00"
+
+    exports = exports_by_source(world)
+    assert all(export.state == ExportState.DONE for export in exports.values())
+    assert exports[("refund", "R105")].result["details"] == {
+        "original": invoices["TS-105"]["number"]
+    }
+    with world.runtime.transaction() as session:
+        assert session.scalar(select(func.count(Binding.id))) == len(documents)
+        assert all(binding.target_id for binding in session.scalars(select(Binding)))
+
+    # the worker wrote the result back to each order in the shop
+    world.worker()
+    note = world.notes("101")[-1]
+    assert note["note"].startswith("Bokförd i Memory ledger som faktura")
+    assert note["state"] == "done"
+
+
+def test_worker_killed_between_created_and_recorded_never_duplicates(world):
+    world.put_order(sample_order("201"))
+    world.knob("die_after_create", 1)
+    request_sync(world.runtime, world.site_id, "201", "webhook")
+
+    dead = world.worker(timeout=60)
+    assert dead.returncode != 0  # the worker was SIGKILLed right after the ledger created it
+    assert len(world.documents()) == 1
+    export = exports_by_source(world)[("order", "201")]
+    assert export.state == ExportState.RUNNING  # our side never learnt the outcome
+    assert export.progress == {"document": {"done": False}}
+
+    # the export lock of the dead worker expires; the sweeper sees no live job and re-queues
+    time.sleep(11)
+    world.runtime.queue.worker_grace = 0
+    report = sweep(world.runtime, stale_after=timedelta(0))
+    assert export.id in report.exports
+    completed = world.worker()
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+    assert len(world.documents()) == 1, "a second document was created"
+    export = exports_by_source(world)[("order", "201")]
+    assert export.state == ExportState.DONE
+    assert export.progress["document"]["recovered"] is True
+    assert export.target_id == world.documents()[0]["number"]
+
+
+def test_failures_are_classified(world):
+    for order_id in ("301", "302", "303", "304"):
+        world.put_order(sample_order(order_id))
+
+    world.knob("transient_before", 2)  # two timeouts, then it works
+    request_sync(world.runtime, world.site_id, "301", "webhook")
+    assert world.worker().returncode == 0
+    deadline = time.monotonic() + 30
+    while exports_by_source(world)[("order", "301")].state != ExportState.DONE:
+        assert time.monotonic() < deadline, "transient failure was not retried to success"
+        world.worker()  # the retries are scheduled 1 s apart; burst until done
+        time.sleep(0.5)
+    with world.runtime.transaction() as session:
+        attempts = session.scalars(select(ExportAttempt).order_by(ExportAttempt.number)).all()
+        assert [a.outcome for a in attempts] == ["retry", "retry", "done"]
+        assert attempts[0].failure_class == "transient"
+
+    world.knob("data_error", "The customer's VAT number is not valid")
+    request_sync(world.runtime, world.site_id, "302", "webhook")
+    world.worker()
+    export = exports_by_source(world)[("order", "302")]
+    assert (export.state, export.failure_class) == (ExportState.NEEDS_REVIEW, "data")
+    assert export.message == "The customer's VAT number is not valid"
+    assert export.quota_period is None  # nothing created: the transfer was given back
+    world.knob("data_error", "")
+
+    world.knob("config_error", "The API key was revoked")
+    request_sync(world.runtime, world.site_id, "303", "webhook")
+    world.worker()
+    export = exports_by_source(world)[("order", "303")]
+    assert (export.state, export.failure_class) == (ExportState.FAILED, "config")
+    assert export.attempts == 1  # config errors are not retried
+    world.knob("config_error", "")
+
+    world.knob("bug", "boom")
+    request_sync(world.runtime, world.site_id, "304", "webhook")
+    world.worker()
+    export = exports_by_source(world)[("order", "304")]
+    assert (export.state, export.failure_class) == (ExportState.FAILED, "bug")
+    with world.runtime.transaction() as session:
+        attempt = session.scalars(
+            select(ExportAttempt).where(ExportAttempt.export_id == export.id)
+        ).one()
+        assert "RuntimeError: boom" in attempt.detail
+    world.knob("bug", "")
+
+    # a person retries the failed ones: they resume and finish
+    from ledgerbridge.pipeline.actions import retry
+
+    for key in (("order", "302"), ("order", "303"), ("order", "304")):
+        retry(world.runtime, exports_by_source(world)[key].id, "test")
+    world.worker()
+    states = {key: export.state for key, export in exports_by_source(world).items()}
+    assert set(states.values()) == {ExportState.DONE}
+    assert len(world.documents()) == 4
+
+
+def test_dead_jobs_are_visible_and_retried(world):
+    world.put_order(sample_order("401"))
+    world.knob("transient_before", 99)  # never works
+    request_sync(world.runtime, world.site_id, "401", "webhook")
+    deadline = time.monotonic() + 40
+    while (
+        exports_by_source(world).get(("order", "401")) is None
+        or exports_by_source(world)[("order", "401")].state != ExportState.FAILED
+    ):
+        assert time.monotonic() < deadline
+        world.worker()
+        time.sleep(0.5)
+    export = exports_by_source(world)[("order", "401")]
+    assert export.failure_class == "transient"
+    assert export.message.startswith("Gave up after 4 attempts")
+    assert export.quota_period is None
+    world.knob("transient_before", 0)
+    from ledgerbridge.pipeline.actions import retry
+
+    retry(world.runtime, export.id, "test")
+    world.worker()
+    assert exports_by_source(world)[("order", "401")].state == ExportState.DONE
+    assert len(world.documents()) == 1

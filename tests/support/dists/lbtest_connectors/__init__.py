@@ -1,0 +1,1 @@
+"""Test-only connectors: a shop and a ledger kept in Redis, so worker processes share them."""

@@ -1,0 +1,1 @@
+"""The ledgerbridge web UI and JSON API (Flask, served by gunicorn)."""
