@@ -68,3 +68,31 @@ def test_embedded_runtime_exports_without_workers(make_runtime, redis_url, redis
     documents = connection.lrange(f"{namespace}:documents", 0, -1)
     assert sorted(json.loads(raw)["reference"] for raw in documents) == ["1", "2", "3"]
     assert runtime.queue.depth()["exports"] == 0
+
+
+def test_the_embedded_queue_runs_a_job_put_in_front_next(monkeypatch):
+    import threading
+
+    from ledgerbridge.queue import embedded
+
+    ran: list[str] = []
+    started, gate = threading.Event(), threading.Event()
+
+    def task(name: str) -> None:
+        if name == "first":
+            started.set()
+            gate.wait(10)  # hold the only worker while the others are queued
+        ran.append(name)
+
+    monkeypatch.setattr(embedded, "resolve_task", lambda _task: task)
+    queue = EmbeddedQueue(workers=1)
+    try:
+        assert queue.enqueue("sync_order", job_id="a", name="first")
+        assert started.wait(10)
+        assert queue.enqueue("sync_order", job_id="b", name="waiting")
+        assert queue.enqueue("run_export", job_id="c", name="in front", front=True)
+        gate.set()
+        assert queue.wait_idle(timeout=10)
+    finally:
+        queue.close()
+    assert ran == ["first", "in front", "waiting"]

@@ -207,3 +207,43 @@ def test_dead_jobs_are_visible_and_retried(world):
     world.worker()
     assert exports_by_source(world)[("order", "401")].state == ExportState.DONE
     assert len(world.documents()) == 1
+
+
+def test_a_synced_orders_exports_go_ahead_of_the_syncs_still_waiting(world):
+    from rq.serializers import JSONSerializer
+
+    from ledgerbridge.pipeline import ids
+    from ledgerbridge.queue.worker import InProcessWorker
+
+    world.put_order(refunded("601"))
+    world.put_order(sample_order("602"))
+    world.put_order(sample_order("603"))
+    for order_id in ("601", "602", "603"):
+        request_sync(world.runtime, world.site_id, order_id, "webhook")
+    queue = Queue(
+        queue_name(world.runtime.config.queue_prefix, "exports"),
+        connection=world.redis,
+        serializer=JSONSerializer,
+    )
+
+    def run_next_job() -> None:
+        InProcessWorker([queue], connection=world.redis, serializer=JSONSerializer).work(
+            burst=True, max_jobs=1
+        )
+
+    def full(job_id: str) -> str:
+        return world.runtime.queue.full_id(job_id)
+
+    run_next_job()  # the sync of 601 queues the order's export, then its credit note's
+    exports = exports_by_source(world)
+    order_export, refund_export = exports[("order", "601")], exports[("refund", "R601")]
+    assert queue.get_job_ids() == [
+        full(ids.export_job(order_export.id)),
+        full(ids.export_job(refund_export.id)),
+        full(ids.sync_job(world.site_id, "602")),
+        full(ids.sync_job(world.site_id, "603")),
+    ]
+    run_next_job()
+    run_next_job()
+    assert sorted(doc["reference"] for doc in world.documents()) == ["TS-601", "TS-601-RR601"]
+    assert queue.get_job_ids()[0] == full(ids.sync_job(world.site_id, "602"))

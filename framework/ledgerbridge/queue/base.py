@@ -97,9 +97,12 @@ class TaskQueue(Protocol):
         queue: str = "exports",
         retry: RetryPolicy | None = DEFAULT_RETRY,
         delay: float | None = None,
+        front: bool = False,
         **kwargs: Any,
     ) -> bool:
-        """Queue ``task(**kwargs)`` unless a live job with ``job_id`` exists; True if queued."""
+        """Queue ``task(**kwargs)`` unless a live job with ``job_id`` exists; True if queued.
+
+        ``front`` puts the job at the head of its queue, ahead of what waits there."""
 
     def is_live(self, job_id: str) -> bool:
         """Whether a job with ``job_id`` is queued, scheduled, or running on a live worker."""

@@ -37,11 +37,22 @@ class _Job:
     timer: threading.Timer | None = field(default=None, repr=False)
 
 
+class _JobLine(stdlib_queue.Queue):
+    """A FIFO of jobs that can also take a job at its head."""
+
+    def put_front(self, item: _Job) -> None:
+        """Put ``item`` where the next ``get`` takes it."""
+        with self.not_empty:
+            self.queue.appendleft(item)
+            self.unfinished_tasks += 1
+            self.not_empty.notify()
+
+
 class EmbeddedQueue:
     """:class:`~ledgerbridge.queue.base.TaskQueue` in threads of the current process."""
 
     def __init__(self, workers: int = 2, *, retry_scale: float = 1.0) -> None:
-        self._pending: stdlib_queue.Queue[_Job | None] = stdlib_queue.Queue()
+        self._pending = _JobLine()
         self._live: dict[str, _Job] = {}
         self._running = 0
         self._guard = threading.Condition()
@@ -62,6 +73,7 @@ class EmbeddedQueue:
         queue: str = "exports",
         retry: RetryPolicy | None = DEFAULT_RETRY,
         delay: float | None = None,
+        front: bool = False,
         **kwargs: Any,
     ) -> bool:
         if queue not in QUEUES:
@@ -73,6 +85,8 @@ class EmbeddedQueue:
             self._live[job_id] = job
         if delay:
             self._schedule(job, delay)
+        elif front:
+            self._pending.put_front(job)
         else:
             self._pending.put(job)
         return True

@@ -216,8 +216,10 @@ class OrderRecord(Base):
     created_at: Mapped[datetime | None] = mapped_column(default=None)
     modified_at: Mapped[datetime | None] = mapped_column(default=None)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    canonical: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The payloads load when read, not with every record: write-back, the sweeper and the
+    # order lists need only the columns above, and decoding a shop's raw order is costly.
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
+    canonical: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
     problem: Mapped[str] = mapped_column(Text, default="")
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
