@@ -77,6 +77,10 @@ LOCK_TIMEOUT = 10.0
 LEASE = timedelta(seconds=LOCK_TIMEOUT)
 
 
+class _WaitingForOriginal(Exception):
+    """The credit note's original is still on its way to the ledger."""
+
+
 @dataclass
 class _Run:
     """What one attempt knows about its export (plain values, no session)."""
@@ -145,6 +149,9 @@ def _attempt(runtime: Runtime, run: _Run, started: float) -> None:
                 exchanges = recorder.as_list()
         _finish_attempt(runtime, run, outcome, "", "", exchanges)
         sink().export_outcome(outcome, time.monotonic() - started)
+    except _WaitingForOriginal as waiting:
+        _park(runtime, run, str(waiting))
+        sink().export_outcome("waiting", time.monotonic() - started)
     except TransientError as error:
         last = current_attempt().last
         recorded = _fail(runtime, run, error, exchanges, final=last)
@@ -315,6 +322,14 @@ def _original_result(session: Session, export: Export) -> ExportResult:
     parent = documents.parent_export(session, export)
     if parent is not None and parent.state == ExportState.IN_SUMMARY and parent.summary_export_id:
         parent = session.get(Export, parent.summary_export_id)
+    if parent is not None and (parent.state in RUNNABLE or parent.state == ExportState.IN_SUMMARY):
+        # Still on its way (or its day's summary not yet closed): the credit note waits
+        # without spending its retries; the original's success queues it again.
+        raise _WaitingForOriginal(
+            "Waiting for the original document "
+            f"({parent.reference or f'{parent.kind} {parent.source_id}'}) to be booked; the "
+            "credit note follows it."
+        )
     if (
         parent is None
         or parent.state not in (ExportState.DONE, ExportState.NEEDS_REVIEW)
@@ -324,6 +339,22 @@ def _original_result(session: Session, export: Export) -> ExportResult:
             "The original order has not been booked yet; the credit note waits for it."
         )
     return load_result(parent.result)
+
+
+def _park(runtime: Runtime, run: _Run, message: str) -> None:
+    """Put a credit note back to pending until its original is booked (not a failure)."""
+    with runtime.transaction() as session:
+        export = session.get(Export, run.export_id)
+        if export is None or export.state != ExportState.RUNNING:
+            return
+        export.state = ExportState.PENDING
+        export.message = message
+        export.updated_at = utcnow()
+        attempt = session.get(ExportAttempt, run.attempt_id)
+        if attempt is not None:
+            attempt.finished_at = utcnow()
+            attempt.outcome = "waiting"
+            attempt.message = message
 
 
 def _record(session: Session, export: Export, result: ExportResult) -> None:
