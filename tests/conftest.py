@@ -65,6 +65,29 @@ class World:
             arguments, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
         )
 
+    def exports_queue(self) -> Any:
+        """The RQ queue of exports and order syncs."""
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        from ledgerbridge.queue.rq_backend import queue_name
+
+        return Queue(
+            queue_name(self.runtime.config.queue_prefix, "exports"),
+            connection=self.redis,
+            serializer=JSONSerializer,
+        )
+
+    def run_next_job(self) -> None:
+        """Run the next job of the exports queue in this process (an in-process RQ worker)."""
+        from rq.serializers import JSONSerializer
+
+        from ledgerbridge.queue.worker import InProcessWorker
+
+        InProcessWorker(
+            [self.exports_queue()], connection=self.redis, serializer=JSONSerializer
+        ).work(burst=True, max_jobs=1)
+
     def start_worker(self) -> subprocess.Popen:
         """Start a long-running worker subprocess (stop it with ``terminate``)."""
         return subprocess.Popen(

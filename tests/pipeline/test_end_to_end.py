@@ -16,6 +16,7 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from ledgerbridge.model import Refund, RefundLine, RefundLineKind
+from ledgerbridge.pipeline import ids
 from ledgerbridge.pipeline.sweeper import sweep
 from ledgerbridge.pipeline.sync import request_sync
 from ledgerbridge.queue.rq_backend import queue_name
@@ -210,31 +211,15 @@ def test_dead_jobs_are_visible_and_retried(world):
 
 
 def test_a_synced_orders_exports_go_ahead_of_the_syncs_still_waiting(world):
-    from rq.serializers import JSONSerializer
-
-    from ledgerbridge.pipeline import ids
-    from ledgerbridge.queue.worker import InProcessWorker
-
     world.put_order(refunded("601"))
     world.put_order(sample_order("602"))
     world.put_order(sample_order("603"))
     for order_id in ("601", "602", "603"):
         request_sync(world.runtime, world.site_id, order_id, "webhook")
-    queue = Queue(
-        queue_name(world.runtime.config.queue_prefix, "exports"),
-        connection=world.redis,
-        serializer=JSONSerializer,
-    )
+    queue = world.exports_queue()
+    full = world.runtime.queue.full_id
 
-    def run_next_job() -> None:
-        InProcessWorker([queue], connection=world.redis, serializer=JSONSerializer).work(
-            burst=True, max_jobs=1
-        )
-
-    def full(job_id: str) -> str:
-        return world.runtime.queue.full_id(job_id)
-
-    run_next_job()  # the sync of 601 queues the order's export, then its credit note's
+    world.run_next_job()  # the sync of 601 queues the order's export, then its credit note's
     exports = exports_by_source(world)
     order_export, refund_export = exports[("order", "601")], exports[("refund", "R601")]
     assert queue.get_job_ids() == [
@@ -243,41 +228,26 @@ def test_a_synced_orders_exports_go_ahead_of_the_syncs_still_waiting(world):
         full(ids.sync_job(world.site_id, "602")),
         full(ids.sync_job(world.site_id, "603")),
     ]
-    run_next_job()
-    run_next_job()
+    world.run_next_job()
+    world.run_next_job()
     assert sorted(doc["reference"] for doc in world.documents()) == ["TS-601", "TS-601-RR601"]
     assert queue.get_job_ids()[0] == full(ids.sync_job(world.site_id, "602"))
 
 
 def test_a_credit_note_run_before_its_order_waits_without_spending_retries(world):
-    from rq.serializers import JSONSerializer
-
-    from ledgerbridge.pipeline import ids
-    from ledgerbridge.queue.worker import InProcessWorker
-    from ledgerbridge.store.models import ExportAttempt
-
     world.put_order(refunded("611"))
     request_sync(world.runtime, world.site_id, "611", "webhook")
-    queue = Queue(
-        queue_name(world.runtime.config.queue_prefix, "exports"),
-        connection=world.redis,
-        serializer=JSONSerializer,
-    )
+    queue = world.exports_queue()
+    full = world.runtime.queue.full_id
 
-    def run_next_job() -> None:
-        InProcessWorker([queue], connection=world.redis, serializer=JSONSerializer).work(
-            burst=True, max_jobs=1
-        )
-
-    run_next_job()  # the sync queues the order's export, then the credit note's
-    exports = exports_by_source(world)
-    order_export, refund_export = exports[("order", "611")], exports[("refund", "R611")]
+    world.run_next_job()  # the sync queues the order's export, then the credit note's
+    refund_export = exports_by_source(world)[("refund", "R611")]
     # the credit note's job runs first, as a second worker would while the order is booked
     job_ids = queue.get_job_ids()
-    assert job_ids[1] == world.runtime.queue.full_id(ids.export_job(refund_export.id))
+    assert job_ids[1] == full(ids.export_job(refund_export.id))
     queue.remove(job_ids[1])
     queue.push_job_id(job_ids[1], at_front=True)
-    run_next_job()
+    world.run_next_job()
     waiting = exports_by_source(world)[("refund", "R611")]
     assert waiting.state == ExportState.PENDING
     assert "Waiting for the original document (order 611)" in waiting.message
@@ -286,12 +256,11 @@ def test_a_credit_note_run_before_its_order_waits_without_spending_retries(world
             select(ExportAttempt).where(ExportAttempt.export_id == refund_export.id)
         )
         assert (attempt.outcome, attempt.failure_class) == ("waiting", "")
-    assert [doc["reference"] for doc in world.documents()] == []
+    assert world.documents() == []
 
-    run_next_job()  # the order is booked and queues its credit note again
+    world.run_next_job()  # the order is booked and queues its credit note again
     assert exports_by_source(world)[("order", "611")].state == ExportState.DONE
-    assert queue.get_job_ids() == [world.runtime.queue.full_id(ids.export_job(refund_export.id))]
-    run_next_job()
+    assert queue.get_job_ids() == [full(ids.export_job(refund_export.id))]
+    world.run_next_job()
     assert exports_by_source(world)[("refund", "R611")].state == ExportState.DONE
     assert sorted(doc["reference"] for doc in world.documents()) == ["TS-611", "TS-611-RR611"]
-    assert order_export.id != refund_export.id

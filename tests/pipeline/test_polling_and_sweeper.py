@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 from ledgerbridge.pipeline import polling
 from ledgerbridge.pipeline.sweeper import sweep
 from ledgerbridge.pipeline.sync import request_sync
-from ledgerbridge.queue.rq_backend import queue_name
 from ledgerbridge.queue.worker import InProcessWorker
 from ledgerbridge.store.models import Export, ExportState, Site, SyncRequest
 from tests.support.factories import WHEN, sample_order
@@ -78,15 +76,8 @@ def test_an_export_whose_job_was_lost_is_queued_again(world):
     world.put_order(sample_order("9"))
     request_sync(world.runtime, world.site_id, "9", "webhook")
     # run only the sync job, then lose the export job that it queued
-    queue = Queue(
-        queue_name(world.runtime.config.queue_prefix, "exports"),
-        connection=world.redis,
-        serializer=JSONSerializer,
-    )
-    InProcessWorker([queue], connection=world.redis, serializer=JSONSerializer).work(
-        burst=True, max_jobs=1
-    )
-    queue.empty()
+    world.run_next_job()
+    world.exports_queue().empty()
     with world.runtime.transaction() as session:
         export = session.scalar(select(Export))
         assert export.state == ExportState.PENDING
