@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from rq import Queue
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from ledgerbridge.model import Refund, RefundLine, RefundLineKind
@@ -229,6 +230,10 @@ def test_a_synced_orders_exports_go_ahead_of_the_syncs_still_waiting(world):
         full(ids.sync_job(world.site_id, "603")),
     ]
     world.run_next_job()
+    # the order is booked while its credit note's job is live (queued here; it may as well be
+    # running and about to wait): a follow-up run is scheduled so the wake-up is never lost
+    scheduled = ScheduledJobRegistry(queue=queue).get_job_ids()
+    assert scheduled == [full(ids.follow_up_job(refund_export.id, order_export.id))]
     world.run_next_job()
     assert sorted(doc["reference"] for doc in world.documents()) == ["TS-601", "TS-601-RR601"]
     assert queue.get_job_ids()[0] == full(ids.sync_job(world.site_id, "602"))

@@ -72,6 +72,8 @@ RUNNABLE = (
     ExportState.WAITING_QUOTA,
 )
 LOCK_TIMEOUT = 10.0
+#: Seconds before a credit note's follow-up run (see ``_release_dependents``).
+FOLLOW_UP_DELAY = 2.0
 #: A running export whose heartbeat (``updated_at``) is younger than this is running
 #: elsewhere; a new attempt waits until it is older (its worker died).
 LEASE = timedelta(seconds=LOCK_TIMEOUT)
@@ -461,7 +463,19 @@ def _release_dependents(runtime: Runtime, run: _Run) -> None:
             else []
         )
     for export_id in waiting:
-        runtime.queue.enqueue("run_export", job_id=ids.export_job(export_id), export_id=export_id)
+        if runtime.queue.enqueue(
+            "run_export", job_id=ids.export_job(export_id), export_id=export_id
+        ):
+            continue
+        # Its job is still live: it may be the run that just found the original unbooked and
+        # is putting the credit note back to pending. A follow-up shortly after settles it
+        # (a no-op when that run booked it after all).
+        runtime.queue.enqueue(
+            "run_export",
+            job_id=ids.follow_up_job(export_id, run.export_id),
+            delay=FOLLOW_UP_DELAY,
+            export_id=export_id,
+        )
 
 
 def _announce(runtime: Runtime, session: Session, ledger: Ledger, route: RouteContext) -> None:

@@ -25,6 +25,12 @@ def export_job(export_id: int) -> str:
     return f"export-{export_id}"
 
 
+def follow_up_job(export_id: int, original_id: int) -> str:
+    """A second run of a credit note's export once its original (export ``original_id``) is
+    booked, for when the first one is still finishing."""
+    return f"export-{export_id}-after-{original_id}"
+
+
 def write_back_job(export_id: int) -> str:
     """The job that writes one export's result back to the shop."""
     return f"note-{export_id}"
