@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 
 import redis
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.serializers import JSONSerializer
@@ -125,13 +126,16 @@ class RQQueue:
             job = Job.fetch(full_id, connection=self.connection, serializer=JSONSerializer)
         except NoSuchJobError:
             return True
-        status = job.get_status(refresh=True)
+        # The status the fetch just read: asking Redis again fails when the job finishes and
+        # is deleted in between (results are not kept).
+        status = job.get_status(refresh=False)
         if (
             status in _DONE_STATES
             or (status == JobStatus.STARTED and not self._worker_alive(job))
             or (status == JobStatus.SCHEDULED and self._overdue(job))
         ):
-            job.delete(remove_from_queue=True)
+            with contextlib.suppress(InvalidJobOperation):  # it was deleted meanwhile: gone
+                job.delete(remove_from_queue=True)
             return True
         return False
 
@@ -148,7 +152,7 @@ class RQQueue:
             )
         except NoSuchJobError:
             return False
-        status = job.get_status(refresh=True)
+        status = job.get_status(refresh=False)
         if status not in _LIVE_STATES:
             return False
         if status == JobStatus.STARTED:
