@@ -66,17 +66,10 @@ class World:
         )
 
     def exports_queue(self) -> Any:
-        """The RQ queue of exports and order syncs."""
-        from rq import Queue
-        from rq.serializers import JSONSerializer
+        """The RQ queue of exports and order syncs (the runtime's own)."""
+        from ledgerbridge.queue.base import QUEUES
 
-        from ledgerbridge.queue.rq_backend import queue_name
-
-        return Queue(
-            queue_name(self.runtime.config.queue_prefix, "exports"),
-            connection=self.redis,
-            serializer=JSONSerializer,
-        )
+        return self.runtime.queue.rq_queues()[QUEUES.index("exports")]
 
     def run_next_job(self) -> None:
         """Run the next job of the exports queue in this process (an in-process RQ worker)."""

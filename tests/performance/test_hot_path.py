@@ -56,33 +56,6 @@ def test_a_forking_worker_prepares_what_every_job_needs_before_it_forks():
     assert gc.get_freeze_count() == 0  # (this process is untouched)
 
 
-@pytest.mark.redis
-def test_a_request_for_a_job_already_waiting_costs_one_redis_command(redis_url, redis_prefix):
-    """Webhook storms collapse onto the queued job with one HGET, not a failed enqueue."""
-    import redis
-
-    from ledgerbridge.queue.rq_backend import RQQueue
-
-    connection = redis.Redis.from_url(redis_url)
-    queue = RQQueue(connection, f"{redis_prefix}-hot")
-    try:
-        assert queue.enqueue("sync_order", job_id="sync-1-7", site_id=1, order_id="7")
-        commands: list[str] = []
-        original = connection.execute_command
-
-        def counting(*args, **kwargs):
-            commands.append(str(args[0]))
-            return original(*args, **kwargs)
-
-        connection.execute_command = counting  # type: ignore[method-assign]
-        assert not queue.enqueue("sync_order", job_id="sync-1-7", site_id=1, order_id="7")
-        assert commands == ["HGET"]
-    finally:
-        connection.execute_command = original  # type: ignore[method-assign]
-        for key in connection.scan_iter(match=f"*{redis_prefix}-hot*"):
-            connection.delete(key)
-
-
 @pytest.mark.db
 def test_loading_an_order_record_leaves_its_payloads_unread(make_runtime):
     """Write-back, the sweeper and order lists read a record without decoding its payloads."""

@@ -46,3 +46,18 @@ def test_a_request_for_a_finished_job_queues_it_again_and_a_queued_one_collapses
     assert not rq_queue.is_live("sync-1-8")
     assert rq_queue.enqueue("sync_order", job_id="sync-1-8", site_id=1, order_id="8")
     assert rq_queue.is_live("sync-1-8")
+
+
+def test_a_request_for_a_job_already_waiting_costs_one_redis_command(rq_queue, monkeypatch):
+    """Webhook storms collapse onto the queued job with one HGET, not a failed enqueue."""
+    assert rq_queue.enqueue("sync_order", job_id="sync-1-7", site_id=1, order_id="7")
+    commands: list[str] = []
+    original = rq_queue.connection.execute_command
+
+    def counting(*args, **kwargs):
+        commands.append(str(args[0]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rq_queue.connection, "execute_command", counting)
+    assert not rq_queue.enqueue("sync_order", job_id="sync-1-7", site_id=1, order_id="7")
+    assert commands == ["HGET"]
