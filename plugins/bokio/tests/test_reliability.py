@@ -39,11 +39,11 @@ def test_retry_after_a_500_past_the_create_finds_the_invoice(sandbox, ledger, ro
 
 
 def test_retry_after_a_timeout_finds_the_journal_entry(sandbox, make_ledger, make_route, docs):
-    ledger = make_ledger(sandbox, timeout_seconds=0.4)
+    ledger = make_ledger(sandbox, timeout_seconds=1.0)
     route = make_route(ledger)
     sandbox.knobs(
         after_create=[
-            {"method": "POST", "path": "/journal-entries", "mode": "timeout", "sleep": 1.0}
+            {"method": "POST", "path": "/journal-entries", "mode": "timeout", "sleep": 2.5}
         ]
     )
     progress = MemoryProgress()

@@ -41,7 +41,9 @@ def connect(
             "client_secret": DEFAULT_CLIENT_SECRET,
             "api_base_url": server.url,
             "auth_base_url": f"{server.url}/oauth-v1",
-            "timeout_seconds": 1.0,
+            # Generous: a loaded CI machine can take over a second to answer; the tests
+            # that need a timeout ask for a short one themselves.
+            "timeout_seconds": 15.0,
             **settings,
         },
         secrets=secrets or MemorySecrets(),

@@ -5,13 +5,20 @@ from __future__ import annotations
 import httpx
 import pytest
 from fortnox_documents import cash_sale, domestic_invoice
-from fortnox_ledgers import created, route_for
+from fortnox_ledgers import connect, created, route_for
 
 from ledgerbridge.errors import TransientError
 from ledgerbridge.progress import MemoryProgress
 from ledgerbridge_fortnox.target import FortnoxTarget
 
 TARGET = FortnoxTarget()
+
+
+@pytest.fixture
+def impatient(sandbox):
+    """A ledger whose client gives up after one second (the sandbox's injected timeouts
+    answer after 1.5 s)."""
+    return connect(sandbox, timeout_seconds=1.0)
 
 
 def _export(ledger, route, document, progress):
@@ -21,7 +28,8 @@ def _export(ledger, route, document, progress):
 
 
 @pytest.mark.parametrize("flow", ["invoice", "order_invoice"])
-def test_timeout_after_create_then_retry_finds_the_invoice(sandbox, ledger, flow):
+def test_timeout_after_create_then_retry_finds_the_invoice(sandbox, impatient, flow):
+    ledger = impatient
     route = route_for(ledger, flow=flow)
     document = domestic_invoice()
     progress = MemoryProgress()
@@ -45,7 +53,8 @@ def test_timeout_after_create_then_retry_finds_the_invoice(sandbox, ledger, flow
     assert any(state.get("recovered") for state in progress.snapshot().values())
 
 
-def test_retry_of_a_voucher_finds_it_by_its_marker(sandbox, ledger):
+def test_retry_of_a_voucher_finds_it_by_its_marker(sandbox, impatient):
+    ledger = impatient
     route = route_for(ledger)
     progress = MemoryProgress()
     httpx.post(
