@@ -91,7 +91,7 @@ def parse_webhook(site: SiteContext, headers: Mapping[str, str], body: bytes) ->
             status=400,
         )
     order_id = payload.get("id")
-    if isinstance(order_id, str) and order_id.isdigit():
+    if isinstance(order_id, str) and order_id.isascii() and order_id.isdigit():
         order_id = int(order_id)
     if isinstance(order_id, bool) or not isinstance(order_id, int) or not 0 < order_id <= _MAX_ID:
         raise WebhookRejected("The webhook body has no valid order id.", status=400)

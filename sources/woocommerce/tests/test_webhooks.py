@@ -97,6 +97,10 @@ def test_rejections():
     assert _rejected(SITE, _headers(array), array) == 400
     no_id = b'{"status":"processing"}'
     assert _rejected(SITE, _headers(no_id), no_id) == 400
+    # Digits only ASCII spells: a superscript two is not an id, nor is Arabic-Indic three.
+    for odd in ("\u00b2", "\u0663"):
+        odd_id = json.dumps({"id": odd}).encode()
+        assert _rejected(SITE, _headers(odd_id), odd_id) == 400
     error_object = b'{"code":"woocommerce_rest_cannot_view","message":"Sorry"}'
     assert _rejected(SITE, _headers(error_object), error_object) == 400
     big = b'{"id":1,"pad":"' + b"x" * MAX_BODY_BYTES + b'"}'
