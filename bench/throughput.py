@@ -205,6 +205,7 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
     time.sleep(3)  # the workers are up
 
     stats_before = target.stats()
+    cpu_before = cpu_snapshot(redis_server)
     for app, _ in shops:  # every order is saved once: WooCommerce announces it
         shop = sandbox_of(app).shop
         for order_id in list(shop.orders):
@@ -222,7 +223,8 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
         time.sleep(2)
     else:
         print(f"TIMEOUT: {finished} of {wanted} exports finished", file=sys.stderr)
-    report(args, runtime, target, shops, route_ids, stats_before, workers)
+    cpu = {key: cpu_snapshot(redis_server)[key] - value for key, value in cpu_before.items()}
+    report(args, runtime, target, shops, route_ids, stats_before, workers, cpu)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -233,7 +235,25 @@ def cpu_seconds(pid: int) -> float:
     return 0.0
 
 
-def report(args, runtime: Runtime, target, shops, route_ids, stats_before, workers) -> None:
+def cpu_snapshot(redis_server: RedisServer) -> dict[str, float]:
+    """CPU seconds used so far by PostgreSQL (all its processes, ended backends included),
+    this run's Redis, and the whole machine (every core's busy time)."""
+    postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    postgres += cpu_seconds(int(entry.name))
+    redis_pid = redis_server.process.pid if redis_server.process is not None else 0
+    busy = 0.0
+    with contextlib.suppress(OSError):
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+        busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    return {"postgres": postgres, "redis": cpu_seconds(redis_pid), "machine": busy}
+
+
+def report(args, runtime: Runtime, target, shops, route_ids, stats_before, workers, cpu) -> None:
     from ledgerbridge_woocommerce.sandbox import sandbox_of
 
     delivered: dict[tuple[int, str], datetime] = {}
@@ -316,6 +336,12 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
         f"CPU: workers {in_workers:.0f} s ({in_workers * 1000 / booked:.0f} ms per document), "
         f"sandboxes and web app (this process) {here:.0f} s, over {seconds:.0f} s on "
         f"{os.cpu_count()} cores"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU: PostgreSQL {cpu['postgres']:.0f} s, Redis {cpu['redis']:.0f} s; the machine was "
+        f"busy {cpu['machine'] / (seconds * cores):.0%} of its {cores} cores from the first "
+        "webhook to the end of the run"
     )
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import json
+import os
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -118,9 +120,50 @@ def ssl_context(verify: bool = True) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify)
 
 
-def shared_transport(verify: bool = True) -> httpx.HTTPTransport:
-    """An HTTP transport on the shared SSL context."""
-    return httpx.HTTPTransport(verify=ssl_context(verify))
+#: How long an idle connection is kept for the next job's request to the same API: under the
+#: shortest idle timeout common servers use (Apache's 5 s), so a kept connection is seldom
+#: one the server is closing just as a request goes out.
+KEEPALIVE_SECONDS = 4.0
+
+_pools: dict[tuple[int, bool], httpx.HTTPTransport] = {}
+_pools_guard = threading.Lock()
+
+
+class _LentTransport(httpx.BaseTransport):
+    """The process's connection pool lent to one client: closing the client leaves it open."""
+
+    def __init__(self, pool: httpx.HTTPTransport) -> None:
+        self._pool = pool
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pool.handle_request(request)
+
+    def close(self) -> None:
+        """The pool outlives the client (see :func:`shared_transport`)."""
+
+
+def shared_transport(verify: bool = True) -> httpx.BaseTransport:
+    """The process's HTTP connection pool (on the shared SSL context), lent to one client.
+
+    Clients are made per export step, so a pool of their own would open a new connection —
+    a TLS handshake, two round trips to the API — for nearly every request; the shared pool
+    keeps connections to each API alive between jobs. Keyed by process: a forked job never
+    uses its parent's sockets.
+    """
+    key = (os.getpid(), verify)
+    with _pools_guard:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = httpx.HTTPTransport(
+                verify=ssl_context(verify),
+                limits=httpx.Limits(
+                    max_connections=100,
+                    max_keepalive_connections=20,
+                    keepalive_expiry=KEEPALIVE_SECONDS,
+                ),
+            )
+            _pools[key] = pool
+    return _LentTransport(pool)
 
 
 def build_client(

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.model import ExportResult
 from ledgerbridge.store.models import Binding, utcnow
-from ledgerbridge.store.upsert import insert_ignore
+from ledgerbridge.store.upsert import insert_ignore_returning
 
 
 def reserve(session: Session, route_id: int, kind: str, source_id: str, reference: str) -> Binding:
     """The binding for this document, inserted if it did not exist (unique, race-free)."""
-    insert_ignore(
+    inserted = insert_ignore_returning(
         session,
         Binding,
         {
@@ -24,7 +24,7 @@ def reserve(session: Session, route_id: int, kind: str, source_id: str, referenc
         },
         ["route_id", "kind", "source_id"],
     )
-    return find(session, route_id, kind, source_id)  # type: ignore[return-value]
+    return inserted or find(session, route_id, kind, source_id)  # type: ignore[return-value]
 
 
 def find(session: Session, route_id: int, kind: str, source_id: str) -> Binding | None:
@@ -41,6 +41,16 @@ def bind(session: Session, binding: Binding, result: ExportResult) -> None:
     binding.target_id = result.target_id
     binding.document_kind = result.document_kind
     binding.bound_at = utcnow()
+
+
+def bind_reserved(session: Session, binding_id: int, result: ExportResult) -> None:
+    """Record what the target created on a binding reserved earlier. Caller commits."""
+    session.execute(
+        update(Binding)
+        .where(Binding.id == binding_id)
+        .values(target_id=result.target_id, document_kind=result.document_kind, bound_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def forget(session: Session, binding: Binding) -> None:

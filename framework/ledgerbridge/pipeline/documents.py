@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from ledgerbridge.contexts import RouteContext
 from ledgerbridge.errors import DataError
@@ -52,11 +52,11 @@ def build(
 
     route, warnings = gated(route)
     if export.kind == "order":
-        document = accounting.build_document(order_of(export.order), route, hooks)
+        document = accounting.build_document(order_of(_order(session, export)), route, hooks)
     elif export.kind == "refund":
         original = _original_document(session, export)
         document = accounting.build_credit_note(
-            order_of(export.order), export.source_id, route, hooks, original=original
+            order_of(_order(session, export)), export.source_id, route, hooks, original=original
         )
     elif export.kind == "daily_summary":
         members = member_documents(session, export)
@@ -70,6 +70,14 @@ def build(
     if warnings:
         document = document.replace(warnings=(*document.warnings, *warnings))
     return document
+
+
+def _order(session: Session, export: Export) -> OrderRecord | None:
+    # The canonical form is deferred (most readers of an order record only need its number);
+    # here it is the point, so it comes in the same statement.
+    if export.order_id is None:
+        return None
+    return session.get(OrderRecord, export.order_id, options=[undefer(OrderRecord.canonical)])
 
 
 def parent_export(session: Session, export: Export) -> Export | None:

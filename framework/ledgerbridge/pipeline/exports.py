@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ledgerbridge.accounting import SkipExport, daily_summary_eligible
 from ledgerbridge.contexts import RouteContext
@@ -93,6 +93,7 @@ class _Run:
     source_id: str
     route_id: int
     ledger_id: int
+    order_id: int | None
     route: RouteContext
 
 
@@ -179,7 +180,9 @@ def _begin(runtime: Runtime, export_id: int) -> _Run | None:
         if export.state == ExportState.RUNNING and utcnow() - export.updated_at < LEASE:
             log.info("Export %s runs elsewhere (its lease is live); this job stops.", export_id)
             return None
-        route = session.get(Route, export.route_id)
+        route = session.get(
+            Route, export.route_id, options=[joinedload(Route.site), joinedload(Route.ledger)]
+        )
         if route is None or not route.enabled:
             return None
         export.state = ExportState.RUNNING
@@ -199,21 +202,25 @@ def _begin(runtime: Runtime, export_id: int) -> _Run | None:
             source_id=export.source_id,
             route_id=route.id,
             ledger_id=route.ledger_id,
+            order_id=export.order_id,
             route=runtime.route_context(route),
         )
 
 
 def _export(runtime: Runtime, run: _Run) -> str:
     route = run.route
-    with runtime.transaction() as session:
-        ledger = session.get(Ledger, run.ledger_id)
-        if ledger is not None and ledger.status == "reconnect_needed":
+    # No autoflush: the export row's changes go out in one UPDATE at commit.
+    with runtime.transaction() as session, session.no_autoflush:
+        export, ledger = session.execute(
+            select(Export, Ledger)
+            .join(Ledger, Ledger.id == run.ledger_id)
+            .where(Export.id == run.export_id)
+        ).one()
+        if ledger.status == "reconnect_needed":
             raise ConfigError(
                 f"{route.ledger.name} must be reconnected before anything can be booked: "
                 f"{ledger.status_message}"
             )
-        export = session.get(Export, run.export_id)
-        assert export is not None
         try:
             document = _document(session, export, route, runtime)
         except SkipExport as skip:
@@ -268,17 +275,20 @@ def _export(runtime: Runtime, run: _Run) -> str:
     except ReconnectNeeded as error:
         _mark_reconnect(runtime, run.ledger_id, str(error))
         raise
+    binding_id = binding.id
     with runtime.transaction() as session:
         export = session.get(Export, run.export_id)
         assert export is not None
-        binding = bindings.reserve(
-            session, run.route_id, run.kind, run.source_id, document.reference
-        )
-        bindings.bind(session, binding, result)
+        bindings.bind_reserved(session, binding_id, result)
         _record(session, export, result)
         outcome = export.state
+        waiting = (
+            _waiting_credit_notes(session, run.route_id, [run.order_id])
+            if run.kind == "order" and run.order_id is not None
+            else None
+        )
     runtime.hooks.after_export(route, document, result)
-    _after_success(runtime, run, result)
+    _after_success(runtime, run, result, waiting)
     return "review" if outcome == ExportState.NEEDS_REVIEW else "done"
 
 
@@ -384,7 +394,9 @@ def _record(session: Session, export: Export, result: ExportResult) -> None:
     )
 
 
-def _after_success(runtime: Runtime, run: _Run, result: ExportResult) -> None:
+def _after_success(
+    runtime: Runtime, run: _Run, result: ExportResult, waiting: list[int] | None = None
+) -> None:
     runtime.queue.enqueue(
         "write_back",
         job_id=ids.write_back_job(run.export_id),
@@ -401,7 +413,7 @@ def _after_success(runtime: Runtime, run: _Run, result: ExportResult) -> None:
     if run.kind == "daily_summary":
         _complete_members(runtime, run, result)
     if run.kind in ("order", "daily_summary"):
-        _release_dependents(runtime, run)
+        _release_dependents(runtime, run, waiting)
 
 
 def _complete_members(runtime: Runtime, run: _Run, result: ExportResult) -> None:
@@ -434,34 +446,33 @@ def _complete_members(runtime: Runtime, run: _Run, result: ExportResult) -> None
         )
 
 
-def _release_dependents(runtime: Runtime, run: _Run) -> None:
-    # Credit notes that waited for this document can go now.
-    with runtime.transaction() as session:
-        export = session.get(Export, run.export_id)
-        assert export is not None
-        order_ids = [export.order_id] if export.order_id is not None else []
-        if run.kind == "daily_summary":
-            order_ids = [
-                member.order_id
-                for member in session.scalars(
-                    select(Export).where(Export.summary_export_id == export.id)
-                )
-                if member.order_id
-            ]
-        waiting = (
-            list(
-                session.scalars(
-                    select(Export.id).where(
-                        Export.route_id == run.route_id,
-                        Export.kind == "refund",
-                        Export.order_id.in_(order_ids),
-                        Export.state.in_(RUNNABLE),
-                    )
-                )
+def _waiting_credit_notes(session: Session, route_id: int, order_ids: list[int]) -> list[int]:
+    """The unfinished credit-note exports of these orders on the route."""
+    if not order_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Export.id).where(
+                Export.route_id == route_id,
+                Export.kind == "refund",
+                Export.order_id.in_(order_ids),
+                Export.state.in_(RUNNABLE),
             )
-            if order_ids
-            else []
         )
+    )
+
+
+def _release_dependents(runtime: Runtime, run: _Run, waiting: list[int] | None) -> None:
+    # Credit notes that waited for this document can go now. An order's were found in the
+    # transaction that recorded it (``waiting``); a daily summary's are looked up here.
+    if waiting is None:
+        with runtime.transaction() as session:
+            if run.kind == "daily_summary":
+                members = select(Export.order_id).where(Export.summary_export_id == run.export_id)
+                order_ids = [order_id for order_id in session.scalars(members) if order_id]
+            else:
+                order_ids = [run.order_id] if run.order_id is not None else []
+            waiting = _waiting_credit_notes(session, run.route_id, order_ids)
     for export_id in waiting:
         if runtime.queue.enqueue(
             "run_export", job_id=ids.export_job(export_id), export_id=export_id
@@ -575,10 +586,14 @@ def _finish_attempt(
     exchanges: list[dict],
 ) -> None:
     with runtime.transaction() as session:
-        attempt = session.get(ExportAttempt, run.attempt_id)
-        if attempt is not None:
-            attempt.finished_at = utcnow()
-            attempt.outcome = outcome
-            attempt.failure_class = failure_class
-            attempt.message = message
-            attempt.exchanges = exchanges
+        session.execute(
+            update(ExportAttempt)
+            .where(ExportAttempt.id == run.attempt_id)
+            .values(
+                finished_at=utcnow(),
+                outcome=outcome,
+                failure_class=failure_class,
+                message=message,
+                exchanges=exchanges,
+            )
+        )

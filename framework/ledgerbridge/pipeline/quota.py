@@ -82,26 +82,36 @@ def reserve(session: Session, ledger: Ledger, export: Export) -> QuotaStatus | N
         return status(session, ledger, export.quota_period)
     period = stockholm_period()
     limit = quota_limit(session, ledger)
-    insert_ignore(
-        session,
-        QuotaUsage,
-        {"ledger_id": ledger.id, "period": period, "used": 0},
-        ["ledger_id", "period"],
-    )
-    result = session.execute(
+    used = _take_one(session, ledger.id, period, limit)
+    if used is None:
+        # The month's first transfer (the row may also have been made by a racing worker
+        # meanwhile), or the quota is used up.
+        insert_ignore(
+            session,
+            QuotaUsage,
+            {"ledger_id": ledger.id, "period": period, "used": 0},
+            ["ledger_id", "period"],
+        )
+        used = _take_one(session, ledger.id, period, limit)
+    if used is None:
+        return None
+    export.quota_period = period
+    return QuotaStatus(ledger.id, period, used, limit, ledger.plan)
+
+
+def _take_one(session: Session, ledger_id: int, period: str, limit: int) -> int | None:
+    # One statement: the conditional increment takes the row lock and says what it counted.
+    return session.scalar(
         update(QuotaUsage)
         .where(
-            QuotaUsage.ledger_id == ledger.id,
+            QuotaUsage.ledger_id == ledger_id,
             QuotaUsage.period == period,
             QuotaUsage.used < limit,
         )
         .values(used=QuotaUsage.used + 1)
+        .returning(QuotaUsage.used)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
-        return None
-    export.quota_period = period
-    return status(session, ledger, period)
 
 
 def release(session: Session, export: Export, ledger_id: int) -> None:

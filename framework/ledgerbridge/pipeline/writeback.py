@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import update
+from sqlalchemy.orm import joinedload
+
 from ledgerbridge.errors import ConfigError, NotFound
 from ledgerbridge.model.schemas import load_result
 from ledgerbridge.runtime.runtime import Runtime
@@ -45,11 +48,18 @@ def note_for(export: Export, target_title: str) -> str | None:
 def write_back(runtime: Runtime, export_id: int) -> None:
     """Write the export's result to its order in the shop (retried on its own if it fails)."""
     with runtime.transaction() as session:
-        export = session.get(Export, export_id)
+        export = session.get(
+            Export,
+            export_id,
+            options=[
+                joinedload(Export.order),
+                joinedload(Export.route).joinedload(Route.site),
+                joinedload(Export.route).joinedload(Route.ledger),
+            ],
+        )
         if export is None or export.order is None:
             return
-        route = session.get(Route, export.route_id)
-        assert route is not None
+        route = export.route
         spec = runtime.hooks.connectors.get(route.ledger.connector)
         title = spec.title if spec is not None else route.ledger.connector
         note = note_for(export, title)
@@ -75,6 +85,4 @@ def write_back(runtime: Runtime, export_id: int) -> None:
         log.warning("Could not write back to order %s: %s", order_source_id, error)
         return
     with runtime.transaction() as session:
-        export = session.get(Export, export_id)
-        if export is not None:
-            export.written_back = True
+        session.execute(update(Export).where(Export.id == export_id).values(written_back=True))

@@ -31,6 +31,20 @@ def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: l
     return session.execute(statement).first() is not None
 
 
+def insert_ignore_returning(
+    session: Session, model: type, values: dict[str, Any], keys: list[str]
+) -> Any | None:
+    """Insert ``values`` unless a row with the same ``keys`` exists; the new row as an ORM
+    object (in the session), or None when one existed."""
+    statement = (
+        _insert(session, model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(model)
+    )
+    return session.scalars(statement).first()
+
+
 def upsert(
     session: Session,
     model: type,
