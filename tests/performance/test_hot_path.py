@@ -76,3 +76,23 @@ def test_loading_an_order_record_leaves_its_payloads_unread(make_runtime):
         record = session.get(OrderRecord, record_id)
         assert {"raw", "canonical"} <= inspect(record).unloaded
         assert record.canonical == {"id": "1"}  # still there when asked for
+
+
+def test_clients_made_one_after_another_reuse_one_kept_alive_connection():
+    """Each export step makes its own client; the connection to the API outlives them."""
+    from ledgerbridge.testing.servers import serve_wsgi
+
+    def app(environ, start_response):
+        body = environ["REMOTE_PORT"].encode()
+        start_response(
+            "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    with serve_wsgi(app) as server:
+        ports = set()
+        for _ in range(3):
+            client = http.build_client(base_url=server.url, target="t")
+            ports.add(client.get("/").text)
+            client.close()
+        assert len(ports) == 1, ports
