@@ -83,7 +83,7 @@ def test_clients_made_one_after_another_reuse_one_kept_alive_connection():
     from ledgerbridge.testing.servers import serve_wsgi
 
     def app(environ, start_response):
-        body = environ["REMOTE_PORT"].encode()
+        body = str(environ["REMOTE_PORT"]).encode()  # the client's end of the connection
         start_response(
             "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
         )
@@ -93,6 +93,8 @@ def test_clients_made_one_after_another_reuse_one_kept_alive_connection():
         ports = set()
         for _ in range(3):
             client = http.build_client(base_url=server.url, target="t")
-            ports.add(client.get("/").text)
+            answer = client.get("/")
+            assert answer.status_code == 200
+            ports.add(answer.text)
             client.close()
         assert len(ports) == 1, ports
