@@ -80,21 +80,36 @@ def test_loading_an_order_record_leaves_its_payloads_unread(make_runtime):
 
 def test_clients_made_one_after_another_reuse_one_kept_alive_connection():
     """Each export step makes its own client; the connection to the API outlives them."""
-    from ledgerbridge.testing.servers import serve_wsgi
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    def app(environ, start_response):
-        body = str(environ["REMOTE_PORT"]).encode()  # the client's end of the connection
-        start_response(
-            "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
-        )
-        return [body]
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps connections open, as real APIs do
 
-    with serve_wsgi(app) as server:
+        def do_GET(self) -> None:
+            body = str(self.client_address[1]).encode()  # the client's end of the connection
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
         ports = set()
         for _ in range(3):
-            client = http.build_client(base_url=server.url, target="t")
+            client = http.build_client(
+                base_url=f"http://127.0.0.1:{server.server_port}", target="t"
+            )
             answer = client.get("/")
             assert answer.status_code == 200
             ports.add(answer.text)
             client.close()
         assert len(ports) == 1, ports
+    finally:
+        server.shutdown()
+        server.server_close()
