@@ -213,6 +213,16 @@ class MemoryServices:
         finally:
             lock.release()
 
+    def throttle_delay(self, key: str, limit: RateLimit) -> float:
+        """Seconds before one more request under ``key`` would fit ``limit`` (0: now)."""
+        with self._guard:
+            now = time.monotonic()
+            start = now - limit.per_seconds
+            window = [moment for moment in self._windows.get(key, ()) if moment > start]
+            if len(window) < limit.requests:
+                return 0.0
+            return max(window[0] + limit.per_seconds - now, 0.0)
+
     def throttle(self, key: str, limit: RateLimit) -> None:
         deadline = time.monotonic() + limit.max_wait
         while True:

@@ -24,6 +24,7 @@ def test_clients_share_one_ssl_context(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    monkeypatch.setattr(http, "_pools", {})  # (another test in this process made the pool)
     http.ssl_context.cache_clear()
     site = memory_site(
         url="https://shop.example.com",

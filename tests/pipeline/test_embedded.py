@@ -96,3 +96,36 @@ def test_the_embedded_queue_runs_a_job_put_in_front_next(monkeypatch):
     finally:
         queue.close()
     assert ran == ["first", "in front", "waiting"]
+
+
+def test_a_job_that_asks_to_be_postponed_runs_again_after_the_work_waiting(monkeypatch):
+    import threading
+
+    from ledgerbridge.queue import embedded
+    from ledgerbridge.queue.base import postpone_job
+
+    ran: list[tuple[str, int]] = []
+    started, gate = threading.Event(), threading.Event()
+
+    def task(name: str, postponed: int = 0) -> None:
+        if name == "first":
+            started.set()
+            gate.wait(10)
+        ran.append((name, postponed))
+        if name == "busy" and postponed < 2:
+            assert postpone_job(postponed=postponed + 1)
+
+    monkeypatch.setattr(embedded, "resolve_task", lambda _task: task)
+    queue = EmbeddedQueue(workers=1)
+    try:
+        assert queue.enqueue("sync_order", job_id="a", name="first")
+        assert started.wait(10)
+        assert queue.enqueue("run_export", job_id="b", name="busy")
+        assert queue.enqueue("sync_order", job_id="c", name="other")
+        assert not queue.enqueue("run_export", job_id="b", name="busy")  # still live
+        gate.set()
+        assert queue.wait_idle(timeout=10)
+    finally:
+        queue.close()
+    assert ran == [("first", 0), ("busy", 0), ("other", 0), ("busy", 1), ("busy", 2)]
+    assert not postpone_job()  # outside a queue nobody can postpone

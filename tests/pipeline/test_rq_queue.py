@@ -61,3 +61,56 @@ def test_a_request_for_a_job_already_waiting_costs_one_redis_command(rq_queue, m
     monkeypatch.setattr(rq_queue.connection, "execute_command", counting)
     assert not rq_queue.enqueue("sync_order", job_id="sync-1-7", site_id=1, order_id="7")
     assert commands == ["HGET"]
+
+
+@pytest.mark.db
+def test_an_export_makes_way_while_its_ledgers_rate_limit_is_saturated(world):
+    """The worker takes the next job instead of waiting; the export runs later, once."""
+    from ledgerbridge.pipeline import exports
+    from ledgerbridge.pipeline.sync import request_sync
+    from ledgerbridge.services import RateLimit
+    from ledgerbridge.store.models import Export, ExportState
+    from tests.support.factories import sample_order
+
+    limit = RateLimit(requests=2, per_seconds=30)
+    key = f"{world.namespace}-api"
+    # The runtime learns a ledger's limit when its connector throttles to it.
+    world.runtime._services(f"ledger:{world.ledger_id}").throttle(key, limit)
+    world.runtime.base_services.throttle(key, limit)  # the allowance is used up for 30 s
+    assert world.runtime.ledger_busy_for(world.ledger_id) > exports.POSTPONE_AFTER
+
+    world.put_order(sample_order("401"))
+    request_sync(world.runtime, world.site_id, "401", "webhook")
+    world.run_next_job()  # the sync queues the export
+    queue = world.exports_queue()
+    assert [job.func_name.rsplit(".", 1)[-1] for job in queue.jobs] == ["run_export"]
+    for postponed in range(1, exports.MAX_POSTPONEMENTS + 1):
+        world.run_next_job()  # makes way: queued again, nothing booked, no attempt spent
+        (job,) = queue.jobs
+        assert job.kwargs["postponed"] == postponed
+        with world.runtime.transaction() as session:
+            export = session.query(Export).one()
+            assert (export.state, export.attempts) == (ExportState.PENDING, 0)
+    assert world.documents() == []
+    world.run_next_job()  # postponed enough: it runs (the test ledger does not throttle)
+    with world.runtime.transaction() as session:
+        assert session.query(Export).one().state == ExportState.DONE
+    assert len(world.documents()) == 1
+
+
+def test_a_job_taken_by_a_worker_killed_before_it_started_is_not_live(rq_queue):
+    """Killed between taking the job off the queue and marking it started: an orphan."""
+    from datetime import UTC, datetime, timedelta
+
+    assert rq_queue.enqueue("run_export", job_id="export-77", export_id=77)
+    queue = rq_queue.rq_queues()[0]
+    full_id = rq_queue.full_id("export-77")
+    assert rq_queue.is_live("export-77")
+    rq_queue.connection.lrem(queue.key, 0, full_id)  # what the killed worker's BLPOP did
+    assert rq_queue.is_live("export-77")  # just taken: a live worker may be starting it
+    job = Job.fetch(full_id, connection=rq_queue.connection)
+    job.enqueued_at = datetime.now(UTC) - timedelta(seconds=rq_queue.worker_grace + 5)
+    job.save()
+    assert not rq_queue.is_live("export-77")
+    assert rq_queue.enqueue("run_export", job_id="export-77", export_id=77)  # queued again
+    assert queue.job_ids == [full_id]

@@ -50,7 +50,7 @@ from ledgerbridge.model import AccountingDocument, ExportResult
 from ledgerbridge.model.schemas import dump_result, load_document, load_result
 from ledgerbridge.pipeline import bindings, documents, ids, quota, restore
 from ledgerbridge.pipeline.progress_store import export_progress
-from ledgerbridge.queue.base import current_attempt
+from ledgerbridge.queue.base import current_attempt, postpone_job
 from ledgerbridge.runtime.runtime import Runtime
 from ledgerbridge.services import LockBusy
 from ledgerbridge.store.audit import audit
@@ -74,6 +74,10 @@ RUNNABLE = (
 LOCK_TIMEOUT = 10.0
 #: Seconds before a credit note's follow-up run (see ``_release_dependents``).
 FOLLOW_UP_DELAY = 2.0
+#: An export whose ledger's API takes no request for longer than this (seconds) makes way for
+#: other work, at most ``MAX_POSTPONEMENTS`` times.
+POSTPONE_AFTER = 0.1
+MAX_POSTPONEMENTS = 3
 #: A running export whose heartbeat (``updated_at``) is younger than this is running
 #: elsewhere; a new attempt waits until it is older (its worker died).
 LEASE = timedelta(seconds=LOCK_TIMEOUT)
@@ -97,19 +101,22 @@ class _Run:
     route: RouteContext
 
 
-def run_export(runtime: Runtime, export_id: int) -> None:
-    """Run one export; re-raises ``TransientError`` while the queue may still retry."""
+def run_export(runtime: Runtime, export_id: int, *, postponed: int = 0) -> None:
+    """Run one export; re-raises ``TransientError`` while the queue may still retry.
+
+    ``postponed`` counts how often this export already made way for other work because its
+    ledger's API was saturated (see :func:`_make_way`)."""
     try:
         with runtime.base_services.lock(f"export-{export_id}", timeout=LOCK_TIMEOUT, wait=0.5):
-            _run_locked(runtime, export_id)
+            _run_locked(runtime, export_id, postponed)
     except LockBusy:
         # Another worker runs this export right now; it will record the outcome.
         log.info("Export %s is running elsewhere; this duplicate job stops.", export_id)
 
 
-def _run_locked(runtime: Runtime, export_id: int) -> None:
+def _run_locked(runtime: Runtime, export_id: int, postponed: int) -> None:
     started = time.monotonic()
-    run = _begin(runtime, export_id)
+    run = _begin(runtime, export_id, postponed)
     if run is None:
         return
     with _heartbeat(runtime, export_id):
@@ -172,7 +179,18 @@ def _attempt(runtime: Runtime, run: _Run, started: float) -> None:
         sink().export_outcome("failed", time.monotonic() - started)
 
 
-def _begin(runtime: Runtime, export_id: int) -> _Run | None:
+def _make_way(runtime: Runtime, ledger_id: int, postponed: int) -> bool:
+    # A worker waiting on one ledger's saturated rate limit books nothing while another
+    # ledger's allowance goes unused: the export goes back in the queue, behind the work
+    # waiting now, and the worker takes that work. Bounded, so an export is never starved.
+    if postponed >= MAX_POSTPONEMENTS:
+        return False
+    if runtime.ledger_busy_for(ledger_id) <= POSTPONE_AFTER:
+        return False
+    return postpone_job(postponed=postponed + 1)
+
+
+def _begin(runtime: Runtime, export_id: int, postponed: int = 0) -> _Run | None:
     with runtime.transaction() as session:
         export = session.get(Export, export_id, with_for_update=True)
         if export is None or export.state not in RUNNABLE:
@@ -184,6 +202,8 @@ def _begin(runtime: Runtime, export_id: int) -> _Run | None:
             Route, export.route_id, options=[joinedload(Route.site), joinedload(Route.ledger)]
         )
         if route is None or not route.enabled:
+            return None
+        if _make_way(runtime, route.ledger_id, postponed):
             return None
         export.state = ExportState.RUNNING
         export.attempts += 1

@@ -60,11 +60,11 @@ def _sync_or_back_off(runtime: Any, sync: Any, site_id: int, order_id: str) -> N
         raise
 
 
-def run_export(export_id: int) -> None:
-    """Run one export."""
+def run_export(export_id: int, postponed: int = 0) -> None:
+    """Run one export (``postponed``: how often it already made way for other work)."""
     from ledgerbridge.pipeline import exports
 
-    exports.run_export(current(), export_id)
+    exports.run_export(current(), export_id, postponed=postponed)
 
 
 def write_back(export_id: int) -> None:

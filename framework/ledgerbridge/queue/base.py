@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextvars
 import importlib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 #: The queues, in the order workers take jobs from them.
@@ -78,6 +79,43 @@ def set_attempt(attempt: Attempt) -> contextvars.Token[Attempt | None]:
 def reset_attempt(token: contextvars.Token[Attempt | None]) -> None:
     """Undo :func:`set_attempt`."""
     _attempt.reset(token)
+
+
+@dataclass(slots=True)
+class Postponement:
+    """What a running job asked of its queue: to be queued again, behind the work waiting
+    now, with ``changes`` to its arguments, instead of simply ending."""
+
+    requested: bool = False
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+_postponement: contextvars.ContextVar[Postponement | None] = contextvars.ContextVar(
+    "ledgerbridge_postponement", default=None
+)
+
+
+def postpone_job(**changes: Any) -> bool:
+    """Ask the queue to run the current job again after the jobs waiting now (with
+    ``changes`` to its arguments) once it returns; False when no queue runs it."""
+    holder = _postponement.get()
+    if holder is None:
+        return False
+    holder.requested = True
+    holder.changes = dict(changes)
+    return True
+
+
+@contextmanager
+def postponable() -> Iterator[Postponement]:
+    """Queue backends run a job inside; afterwards ``requested`` says whether it asked to be
+    queued again."""
+    holder = Postponement()
+    token = _postponement.set(holder)
+    try:
+        yield holder
+    finally:
+        _postponement.reset(token)
 
 
 def resolve_task(task: str) -> Callable[..., Any]:

@@ -18,6 +18,7 @@ from ledgerbridge.queue.base import (
     QUEUES,
     Attempt,
     RetryPolicy,
+    postponable,
     reset_attempt,
     resolve_task,
     set_attempt,
@@ -115,7 +116,12 @@ class EmbeddedQueue:
         retries = job.retry.retries if job.retry else 0
         token = set_attempt(Attempt(number=job.attempt, last=job.attempt > retries))
         try:
-            resolve_task(job.task)(**job.kwargs)
+            with postponable() as postponement:
+                resolve_task(job.task)(**job.kwargs)
+            if postponement.requested and not self._closed:
+                job.kwargs.update(postponement.changes)
+                self._pending.put(job)  # behind what waits now; still live
+                return
         except TransientError as error:
             if job.retry is not None and job.attempt <= retries and not self._closed:
                 delay = job.retry.intervals[job.attempt - 1] * self._retry_scale

@@ -91,6 +91,17 @@ class RQQueue:
             # The database already holds the work; the sweeper queues it once Redis is back.
             raise unreachable(error) from error
 
+    def enqueue_again(self, job: Job, changes: dict[str, Any]) -> bool:
+        """Queue a job that just ended (it asked to be postponed) again, at the back of its
+        queue, with ``changes`` to its arguments."""
+        name = next(name for name, queue in self._queues.items() if queue.name == job.origin)
+        return self.enqueue(
+            job.meta["task"],
+            job_id=job.id.removeprefix(f"{self.prefix}-"),
+            queue=name,
+            **{**job.kwargs, **changes},
+        )
+
     def _enqueue(
         self, target: Queue, task: str, full_id: str, options: dict[str, Any], delay: float | None
     ) -> bool:
@@ -159,7 +170,26 @@ class RQQueue:
             return self._worker_alive(job)
         if status == JobStatus.SCHEDULED:
             return not self._overdue(job)
+        if status == JobStatus.QUEUED:
+            return self._in_line(job)
         return True
+
+    def _in_line(self, job: Job) -> bool:
+        # A worker killed between taking a job off its queue and marking it started leaves it
+        # "queued" in no queue at all: nothing would run it, and every new request would
+        # collapse onto it. Such an orphan is not live: it is removed, so the job can be
+        # queued again (one just being taken, enqueued moments ago, is left alone).
+        line = Queue(job.origin, connection=self.connection).key
+        if self.connection.lpos(line, job.id) is not None:
+            return True
+        enqueued = job.enqueued_at
+        if enqueued is not None:
+            age = (datetime.now(UTC) - enqueued.replace(tzinfo=UTC)).total_seconds()
+            if age <= self.worker_grace:
+                return True
+        with contextlib.suppress(InvalidJobOperation, NoSuchJobError):
+            job.delete()
+        return False
 
     def _overdue(self, job: Job) -> bool:
         # A job scheduled (a retry) for a time long past: no scheduler is running. RQ's

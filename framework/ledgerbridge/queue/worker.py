@@ -22,7 +22,7 @@ from rq.queue import Queue
 from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker, Worker
 
-from ledgerbridge.queue.base import Attempt, reset_attempt, set_attempt
+from ledgerbridge.queue.base import Attempt, postponable, reset_attempt, set_attempt
 from ledgerbridge.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,16 @@ class AttemptMixin:
             attempt = Attempt(number=total - remaining + 1, last=remaining == 0)
         token = set_attempt(attempt)
         try:
-            return super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc]
+            with postponable() as postponement:
+                done = super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc]
         finally:
             reset_attempt(token)
+        if postponement.requested:
+            # The job ended (and, keeping no result, is gone), so its id is free again.
+            from ledgerbridge.runtime.runtime import current
+
+            current().queue.enqueue_again(job, postponement.changes)  # type: ignore[attr-defined]
+        return done
 
 
 class LedgerbridgeWorker(AttemptMixin, Worker):

@@ -140,6 +140,16 @@ class RedisServices:
                 )
             time.sleep(min(wait, 1.0))
 
+    def throttle_delay(self, key: str, limit: RateLimit) -> float:
+        """Seconds before one more request under ``key`` would fit ``limit`` (0: now)."""
+        try:
+            stats = self._limiter.get_window_stats(self._item(limit), self._prefix, key)
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+        if stats.remaining > 0:
+            return 0.0
+        return max(stats.reset_time - time.time(), 0.0)
+
     def _item(self, limit: RateLimit) -> RateLimitItemPerSecond:
         seconds = max(math.ceil(limit.per_seconds), 1)
         key = (limit.requests, seconds)
@@ -162,17 +172,32 @@ class RedisServices:
 
 
 class ScopedServices:
-    """Shared services plus the durable key-value store of one site or ledger."""
+    """Shared services plus the durable key-value store of one site or ledger.
 
-    def __init__(self, base: Any, store: Any) -> None:
+    ``throttles`` (shared by the runtime's scopes) learns which rate limit each scope's
+    connector throttles to, so the pipeline can ask how busy a ledger's API is.
+    """
+
+    def __init__(
+        self,
+        base: Any,
+        store: Any,
+        *,
+        scope: str = "",
+        throttles: dict[str, tuple[str, RateLimit]] | None = None,
+    ) -> None:
         self._base = base
         self.cache = base.cache
         self.store = store
+        self._scope = scope
+        self._throttles = throttles
 
     def lock(self, name: str, *, timeout: float = 60.0, wait: float = 60.0) -> Any:
         return self._base.lock(name, timeout=timeout, wait=wait)
 
     def throttle(self, key: str, limit: RateLimit) -> None:
+        if self._throttles is not None:
+            self._throttles[self._scope] = (key, limit)
         self._base.throttle(key, limit)
 
     def count(self, key: str, *, period_seconds: float) -> int:

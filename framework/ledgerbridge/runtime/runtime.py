@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ledgerbridge import metrics
 from ledgerbridge.contexts import LedgerContext, RouteContext, SiteContext
+from ledgerbridge.errors import TransientError
 from ledgerbridge.model.route import load_route_settings
 from ledgerbridge.plugins.facade import Hooks
 from ledgerbridge.plugins.manager import PluginManager, create_plugin_manager
@@ -68,6 +69,7 @@ class Runtime:
             self.queue = queue or RQQueue(self.redis, config.queue_prefix)
             metrics.set_sink(RedisMetrics(self.redis, config.queue_prefix))
         self._plans: dict[str, list[str]] | None = None
+        self._throttles: dict[str, tuple[str, Any]] = {}
         os.register_at_fork(after_in_child=self._after_fork)
 
     def _after_fork(self) -> None:
@@ -89,7 +91,27 @@ class Runtime:
     # -- contexts ---------------------------------------------------------------------------
 
     def _services(self, scope: str) -> ScopedServices:
-        return ScopedServices(self.base_services, StoredKeyValues(self.sessions, scope))
+        return ScopedServices(
+            self.base_services,
+            StoredKeyValues(self.sessions, scope),
+            scope=scope,
+            throttles=self._throttles,
+        )
+
+    def ledger_busy_for(self, ledger_id: int) -> float:
+        """Seconds before the ledger's API takes another request from this installation, as
+        far as the rate limit its connector throttles to says (0 when unknown or free)."""
+        known = self._throttles.get(f"ledger:{ledger_id}")
+        if known is None:
+            return 0.0
+        key, limit = known
+        delay = getattr(self.base_services, "throttle_delay", None)
+        if delay is None:
+            return 0.0
+        try:
+            return float(delay(key, limit))
+        except TransientError:  # Redis away: the export will find out itself
+            return 0.0
 
     def site_context(self, site: Site) -> SiteContext:
         """What the source connector of ``site`` receives."""
