@@ -213,12 +213,18 @@ class MemoryServices:
         finally:
             lock.release()
 
+    def _window(self, key: str, limit: RateLimit, now: float) -> deque[float]:
+        # The request times under ``key`` still inside the window (caller holds the guard).
+        window = self._windows.setdefault(key, deque())
+        while window and window[0] <= now - limit.per_seconds:
+            window.popleft()
+        return window
+
     def throttle_delay(self, key: str, limit: RateLimit) -> float:
         """Seconds before one more request under ``key`` would fit ``limit`` (0: now)."""
         with self._guard:
             now = time.monotonic()
-            start = now - limit.per_seconds
-            window = [moment for moment in self._windows.get(key, ()) if moment > start]
+            window = self._window(key, limit, now)
             if len(window) < limit.requests:
                 return 0.0
             return max(window[0] + limit.per_seconds - now, 0.0)
@@ -228,9 +234,7 @@ class MemoryServices:
         while True:
             with self._guard:
                 now = time.monotonic()
-                window = self._windows.setdefault(key, deque())
-                while window and window[0] <= now - limit.per_seconds:
-                    window.popleft()
+                window = self._window(key, limit, now)
                 if len(window) < limit.requests:
                     window.append(now)
                     return

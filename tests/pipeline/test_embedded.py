@@ -70,62 +70,59 @@ def test_embedded_runtime_exports_without_workers(make_runtime, redis_url, redis
     assert runtime.queue.depth()["exports"] == 0
 
 
-def test_the_embedded_queue_runs_a_job_put_in_front_next(monkeypatch):
+def _run_behind_a_held_job(monkeypatch, task, queue_more) -> None:
+    """Run ``task`` on a one-worker embedded queue: a first job holds the worker while
+    ``queue_more(queue)`` queues the others, then everything runs to the end."""
     import threading
 
     from ledgerbridge.queue import embedded
 
-    ran: list[str] = []
     started, gate = threading.Event(), threading.Event()
 
-    def task(name: str) -> None:
+    def held(name: str, **kwargs) -> None:
         if name == "first":
             started.set()
-            gate.wait(10)  # hold the only worker while the others are queued
-        ran.append(name)
+            gate.wait(10)
+        task(name, **kwargs)
 
-    monkeypatch.setattr(embedded, "resolve_task", lambda _task: task)
+    monkeypatch.setattr(embedded, "resolve_task", lambda _task: held)
     queue = EmbeddedQueue(workers=1)
     try:
         assert queue.enqueue("sync_order", job_id="a", name="first")
         assert started.wait(10)
-        assert queue.enqueue("sync_order", job_id="b", name="waiting")
-        assert queue.enqueue("run_export", job_id="c", name="in front", front=True)
+        queue_more(queue)
         gate.set()
         assert queue.wait_idle(timeout=10)
     finally:
         queue.close()
+
+
+def test_the_embedded_queue_runs_a_job_put_in_front_next(monkeypatch):
+    ran: list[str] = []
+
+    def queue_more(queue) -> None:
+        assert queue.enqueue("sync_order", job_id="b", name="waiting")
+        assert queue.enqueue("run_export", job_id="c", name="in front", front=True)
+
+    _run_behind_a_held_job(monkeypatch, lambda name: ran.append(name), queue_more)
     assert ran == ["first", "in front", "waiting"]
 
 
 def test_a_job_that_asks_to_be_postponed_runs_again_after_the_work_waiting(monkeypatch):
-    import threading
-
-    from ledgerbridge.queue import embedded
     from ledgerbridge.queue.base import postpone_job
 
     ran: list[tuple[str, int]] = []
-    started, gate = threading.Event(), threading.Event()
 
     def task(name: str, postponed: int = 0) -> None:
-        if name == "first":
-            started.set()
-            gate.wait(10)
         ran.append((name, postponed))
         if name == "busy" and postponed < 2:
             assert postpone_job(postponed=postponed + 1)
 
-    monkeypatch.setattr(embedded, "resolve_task", lambda _task: task)
-    queue = EmbeddedQueue(workers=1)
-    try:
-        assert queue.enqueue("sync_order", job_id="a", name="first")
-        assert started.wait(10)
+    def queue_more(queue) -> None:
         assert queue.enqueue("run_export", job_id="b", name="busy")
         assert queue.enqueue("sync_order", job_id="c", name="other")
         assert not queue.enqueue("run_export", job_id="b", name="busy")  # still live
-        gate.set()
-        assert queue.wait_idle(timeout=10)
-    finally:
-        queue.close()
+
+    _run_behind_a_held_job(monkeypatch, task, queue_more)
     assert ran == [("first", 0), ("busy", 0), ("other", 0), ("busy", 1), ("busy", 2)]
     assert not postpone_job()  # outside a queue nobody can postpone

@@ -105,11 +105,8 @@ class Runtime:
         if known is None:
             return 0.0
         key, limit = known
-        delay = getattr(self.base_services, "throttle_delay", None)
-        if delay is None:
-            return 0.0
         try:
-            return float(delay(key, limit))
+            return self.base_services.throttle_delay(key, limit)
         except TransientError:  # Redis away: the export will find out itself
             return 0.0
 
