@@ -1,19 +1,21 @@
 """Throughput against the targets' rate limits: T ledgers x W workers x N orders.
 
-T WooCommerce sandbox shops (N/T seeded orders each), each routed to its own company in one
-target sandbox (Fortnox or Bokio) answering with ``--latency-ms`` of latency and its real rate
-limit; W ``ledgerbridge worker`` processes; the web app serving the webhook endpoint. Every
-order is saved once in its shop, the shop's webhook announces it, and the run ends when every
-order is booked (or held for review by the accounting rules). Prints:
+T WooCommerce sandbox shops (N/T seeded orders each, alike unless ``--varied-shops``), each
+routed to its own company in one target sandbox (Fortnox or Bokio) answering with
+``--latency-ms`` of latency and its real rate limit; W ``ledgerbridge worker`` processes;
+``ledgerbridge serve`` (gunicorn) receiving the webhooks. Every order is saved once in its
+shop, the shop's webhook announces it, and the run ends when every order is booked (or held
+for review by the accounting rules). Prints:
 
 * orders/s booked, the ceiling (T x the target's allowed requests/s / API calls per order)
-  and the ratio;
+  and the ratio, also against the bound set by the busiest ledger;
 * API calls per order per flow (all orders, and returning customers only);
 * 429s the target answered, and documents booked twice (from the sandbox's own listing);
-* p50/p95 time from the webhook's delivery to the document being booked.
+* p50/p95 time from the webhook's delivery to the document being booked;
+* a timeline of webhooks, orders fetched and documents booked, and where the CPU went.
 
     .venv/bin/python bench/throughput.py --target fortnox --flow cash_sale \\
-        --ledgers 4 --workers 4 --orders 2000
+        --ledgers 4 --workers 4 --orders 2000 --no-fork
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ import contextlib
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from common import machine, percentile, temporary_database
 
 from ledgerbridge.pipeline.maintenance import check_webhooks
@@ -54,6 +58,8 @@ from tests.reliability.harness import (
 from tests.reliability.ledgers import sandbox_for
 
 PLAN = "bench"
+#: The width of the timeline's buckets.
+TIMELINE_SECONDS = 5
 #: What a customer look-up or creation looks like in each target's exchanges.
 CUSTOMER_PATHS = {"fortnox": "/3/customers", "bokio": "/customers"}
 
@@ -73,6 +79,14 @@ def _arguments() -> argparse.Namespace:
         help="Fortnox ledgers' rate_limit_margin (default: the connector's)",
     )
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--web-processes", type=int, default=1, help="gunicorn processes of the web app"
+    )
+    parser.add_argument(
+        "--varied-shops",
+        action="store_true",
+        help="seed every shop differently (uneven work per ledger) instead of alike",
+    )
     parser.add_argument(
         "--no-fork", action="store_true", help="workers run jobs in-process (worker --no-fork)"
     )
@@ -99,7 +113,6 @@ def main() -> None:
 
 
 def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> None:
-    from ledgerbridge_webui.app import create_app as create_web
     from ledgerbridge_woocommerce.sandbox import create_app as create_shop
     from ledgerbridge_woocommerce.sandbox import sandbox_of
 
@@ -134,10 +147,11 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
     per_shop = args.orders // args.ledgers
     started = time.monotonic()
     for index in range(args.ledgers):
-        app = create_shop(SandboxOptions(extra={"orders": per_shop, "random_seed": 2026 + index}))
+        shop_seed = 2026 + (index if args.varied_shops else 0)
+        app = create_shop(SandboxOptions(extra={"orders": per_shop, "random_seed": shop_seed}))
         shops.append((app, stack.enter_context(serve_wsgi(app))))
     print(f"seeded {per_shop * args.ledgers} orders in {time.monotonic() - started:.0f} s")
-    stack.enter_context(serve_wsgi(create_web(runtime), port=web_port))
+    web = serve_web_app(stack, runtime, web_port, args.web_processes)
 
     ledger_settings: dict[str, Any] = {}
     if args.rate_limit_margin is not None:
@@ -199,7 +213,13 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
     workers = WorkerPool(env, args.workers, folder, ("--no-fork",) if args.no_fork else ())
     workers.start_all()
     stack.callback(workers.stop)
-    sweeper = Periodic("sweeper", 10.0, lambda: sweep(runtime))
+    requeued: list[tuple[datetime, int]] = []
+
+    def sweep_and_note() -> None:
+        moment = datetime.now(UTC)
+        requeued.extend((moment, export_id) for export_id in sweep(runtime).exports)
+
+    sweeper = Periodic("sweeper", 10.0, sweep_and_note)
     sweeper.start()
     stack.callback(sweeper.stop)
     time.sleep(3)  # the workers are up
@@ -224,7 +244,30 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
     else:
         print(f"TIMEOUT: {finished} of {wanted} exports finished", file=sys.stderr)
     cpu = {key: cpu_snapshot(redis_server)[key] - value for key, value in cpu_before.items()}
+    cpu["web"] = process_tree_cpu(web.pid)
     report(args, runtime, target, shops, route_ids, stats_before, workers, cpu)
+    print_requeued(runtime, requeued)
+
+
+def serve_web_app(
+    stack: contextlib.ExitStack, runtime: Runtime, port: int, processes: int
+) -> subprocess.Popen:
+    """``ledgerbridge serve`` (gunicorn, as in production) receiving the shops' webhooks."""
+    env = worker_env(runtime, {"LEDGERBRIDGE_PUBLIC_URL": runtime.config.public_url})
+    command = [sys.executable, "-m", "ledgerbridge.cli", "serve", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(processes)]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    stack.callback(server.wait, 30)
+    stack.callback(server.terminate)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return server
+        time.sleep(0.3)
+    raise RuntimeError("the web app did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -233,6 +276,15 @@ def cpu_seconds(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
     return 0.0
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its living children (gunicorn's worker processes)."""
+    children: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in children)
 
 
 def cpu_snapshot(redis_server: RedisServer) -> dict[str, float]:
@@ -268,12 +320,15 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
     returning: dict[str, list[int]] = defaultdict(list)
     latencies: list[float] = []
     finished: list[datetime] = []
+    created: list[datetime] = []
+    per_ledger: dict[int, int] = defaultdict(int)
     customer_path = CUSTOMER_PATHS[args.target]
     with runtime.transaction() as session:
         exports = session.query(Export).filter(
             Export.route_id.in_(route_ids), Export.state == ExportState.DONE
         )
         for export in exports:
+            created.append(export.created_at)
             exchanges = [
                 exchange
                 for attempt in session.query(ExportAttempt).filter(
@@ -283,6 +338,7 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
             ]
             flow = f"{export.kind}:{(export.result or {}).get('document_kind', '?')}"
             calls[flow].append(len(exchanges))
+            per_ledger[export.route_id] += len(exchanges)
             if not any(customer_path in exchange["url"] for exchange in exchanges):
                 returning[flow].append(len(exchanges))
             if export.finished_at is not None:
@@ -315,6 +371,12 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
         f"ceiling {args.ledgers} x {target.allowed_per_second:.2f} req/s / {per_order:.2f} "
         f"calls per order = {ceiling:.2f} orders/s; ratio {throughput / ceiling:.1%}"
     )
+    busiest = max(per_ledger.values()) / target.allowed_per_second
+    print(
+        f"API calls per ledger: {', '.join(str(per_ledger[r]) for r in route_ids)}; the busiest "
+        f"needs {busiest:.1f} s at the allowed rate, so no run beats {booked / busiest:.2f} "
+        f"orders/s; ratio to that {throughput * busiest / booked:.1%}"
+    )
     print(f"target requests {requests} ({requests / seconds:.2f}/s), 429s answered: {rate_limited}")
     for flow in sorted(calls):
         values, again = calls[flow], returning.get(flow, [])
@@ -330,11 +392,13 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
         f"p95 {percentile(latencies, 0.95):.1f} s ({len(latencies)} orders)"
     )
     print(f"duplicates in the ledgers: {len(duplicates)} {sorted(duplicates)[:5]}")
+    print_timeline(start, list(delivered.values()), created, finished, ceiling)
     in_workers = sum(cpu_seconds(p.pid) for p in workers.processes if p is not None)
     here = cpu_seconds(os.getpid())
     print(
         f"CPU: workers {in_workers:.0f} s ({in_workers * 1000 / booked:.0f} ms per document), "
-        f"sandboxes and web app (this process) {here:.0f} s, over {seconds:.0f} s on "
+        f"web app (gunicorn) {cpu['web']:.0f} s, sandboxes (this process) {here:.0f} s, "
+        f"over {seconds:.0f} s on "
         f"{os.cpu_count()} cores"
     )
     cores = os.cpu_count() or 1
@@ -343,6 +407,55 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
         f"busy {cpu['machine'] / (seconds * cores):.0%} of its {cores} cores from the first "
         "webhook to the end of the run"
     )
+
+
+def print_requeued(runtime: Runtime, requeued: list[tuple[datetime, int]]) -> None:
+    """The exports the sweeper found pending without a live job (lost work it re-queued)."""
+    print(f"exports the sweeper re-queued: {len(requeued)}")
+    with runtime.transaction() as session:
+        for moment, export_id in requeued:
+            export = session.get(Export, export_id)
+            attempts = session.query(ExportAttempt).filter_by(export_id=export_id).all()
+            print(
+                f"  at {moment:%H:%M:%S.%f} export {export_id} ({export.kind}, {export.state}) "
+                f"created {export.created_at:%H:%M:%S.%f}, finished {export.finished_at}, "
+                f"attempts: {[(f'{a.started_at:%H:%M:%S.%f}', a.outcome) for a in attempts]}"
+            )
+
+
+def print_timeline(
+    start: datetime,
+    delivered: list[datetime],
+    created: list[datetime],
+    finished: list[datetime],
+    ceiling: float,
+) -> None:
+    """Where the run lost time: per ``TIMELINE_SECONDS`` from the first webhook, the webhooks
+    delivered, the exports created (their orders fetched) and the documents booked, against
+    the ceiling."""
+    announced: dict[int, int] = defaultdict(int)
+    synced: dict[int, int] = defaultdict(int)
+    booked: dict[int, int] = defaultdict(int)
+    for moment in delivered:
+        announced[int((moment - start).total_seconds() // TIMELINE_SECONDS)] += 1
+    for moment in created:
+        synced[int((moment - start).total_seconds() // TIMELINE_SECONDS)] += 1
+    for moment in finished:
+        booked[int((moment - start).total_seconds() // TIMELINE_SECONDS)] += 1
+    print(
+        f"first export created {(min(created) - start).total_seconds():.2f} s and first "
+        f"document booked {(min(finished) - start).total_seconds():.2f} s after the first webhook"
+    )
+    print(
+        f"timeline ({TIMELINE_SECONDS} s from the first webhook): webhooks, exports created, "
+        "documents booked, % of ceiling"
+    )
+    for bucket in range(max(booked) + 1):
+        share = booked[bucket] / (ceiling * TIMELINE_SECONDS)
+        print(
+            f"  {bucket * TIMELINE_SECONDS:4d} s {announced[bucket]:5} {synced[bucket]:5} "
+            f"{booked[bucket]:5} {share:6.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from rq import Queue
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
@@ -269,3 +270,32 @@ def test_a_credit_note_run_before_its_order_waits_without_spending_retries(world
     world.run_next_job()
     assert exports_by_source(world)[("refund", "R611")].state == ExportState.DONE
     assert sorted(doc["reference"] for doc in world.documents()) == ["TS-611", "TS-611-RR611"]
+
+
+def test_the_sweeper_leaves_a_waiting_credit_note_to_its_original(world):
+    """A parked credit note has no job on purpose; the sweeper re-queues it only once its
+    original is booked and the wake-up was lost (a flushed Redis)."""
+    world.put_order(refunded("621"))
+    request_sync(world.runtime, world.site_id, "621", "webhook")
+    queue = world.exports_queue()
+    world.run_next_job()  # the sync
+    refund_export = exports_by_source(world)[("refund", "R621")]
+    job_ids = queue.get_job_ids()
+    queue.remove(job_ids[1])
+    queue.push_job_id(job_ids[1], at_front=True)
+    world.run_next_job()  # the credit note runs first and waits
+    assert exports_by_source(world)[("refund", "R621")].state == ExportState.PENDING
+
+    report = sweep(world.runtime, stale_after=timedelta(0))
+    assert refund_export.id not in report.exports  # its original is on its way
+    world.run_next_job()  # the order is booked and queues its credit note again
+    assert exports_by_source(world)[("order", "621")].state == ExportState.DONE
+    wake_up = queue.get_job_ids()
+    assert wake_up == [world.runtime.queue.full_id(ids.export_job(refund_export.id))]
+    queue.remove(wake_up[0])  # the wake-up is lost (as in a flushed Redis)
+    world.runtime.queue.connection.delete(Job.key_for(wake_up[0]))
+
+    assert sweep(world.runtime, stale_after=timedelta(0)).exports == [refund_export.id]
+    world.run_next_job()
+    assert exports_by_source(world)[("refund", "R621")].state == ExportState.DONE
+    assert sorted(doc["reference"] for doc in world.documents()) == ["TS-621", "TS-621-RR621"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 from rq.job import Job
@@ -99,9 +101,11 @@ def test_an_export_makes_way_while_its_ledgers_rate_limit_is_saturated(world):
 
 
 def test_a_job_taken_by_a_worker_killed_before_it_started_is_not_live(rq_queue):
-    """Killed between taking the job off the queue and marking it started: an orphan."""
+    """Killed between taking the job off the queue and marking it started: an orphan, once
+    it has stayed out of line for the worker grace."""
     from datetime import UTC, datetime, timedelta
 
+    rq_queue.worker_grace = 0.5
     assert rq_queue.enqueue("run_export", job_id="export-77", export_id=77)
     queue = rq_queue.rq_queues()[0]
     full_id = rq_queue.full_id("export-77")
@@ -109,8 +113,12 @@ def test_a_job_taken_by_a_worker_killed_before_it_started_is_not_live(rq_queue):
     rq_queue.connection.lrem(queue.key, 0, full_id)  # what the killed worker's BLPOP did
     assert rq_queue.is_live("export-77")  # just taken: a live worker may be starting it
     job = Job.fetch(full_id, connection=rq_queue.connection)
-    job.enqueued_at = datetime.now(UTC) - timedelta(seconds=rq_queue.worker_grace + 5)
+    job.enqueued_at = datetime.now(UTC) - timedelta(seconds=60)
     job.save()
+    # Long queued, but first seen out of line now: a worker may have taken it a moment ago.
+    assert rq_queue.is_live("export-77")
+    time.sleep(0.6)
     assert not rq_queue.is_live("export-77")
     assert rq_queue.enqueue("run_export", job_id="export-77", export_id=77)  # queued again
     assert queue.job_ids == [full_id]
+    assert rq_queue.is_live("export-77")

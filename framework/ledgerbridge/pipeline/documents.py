@@ -13,7 +13,10 @@ from ledgerbridge.errors import DataError
 from ledgerbridge.model import AccountingDocument, Order
 from ledgerbridge.model.schemas import load_document, load_order
 from ledgerbridge.plugins.facade import Hooks
-from ledgerbridge.store.models import Export, OrderRecord
+from ledgerbridge.store.models import ACTIVE_STATES, Export, ExportState, OrderRecord
+
+#: An original document in these states is still on its way to the ledger.
+ON_ITS_WAY = (*ACTIVE_STATES, ExportState.WAITING_QUOTA, ExportState.IN_SUMMARY)
 
 #: Plan features and what they unlock.
 FEATURE_DOCUMENT_TYPE_OVERRIDE = "document_type_override"
@@ -91,6 +94,17 @@ def parent_export(session: Session, export: Export) -> Export | None:
             Export.order_id == export.order_id,
         )
     )
+
+
+def original_on_its_way(session: Session, parent: Export | None) -> Export | None:
+    """What a refund export whose order export is ``parent`` waits for: that export, or the
+    daily summary booking the order, while still on its way to the ledger (None: nothing to
+    wait for)."""
+    if parent is not None and parent.state == ExportState.IN_SUMMARY and parent.summary_export_id:
+        parent = session.get(Export, parent.summary_export_id)
+    if parent is not None and parent.state in ON_ITS_WAY:
+        return parent
+    return None
 
 
 def _original_document(session: Session, export: Export) -> AccountingDocument | None:

@@ -352,15 +352,14 @@ def _goes_to_summary(document: AccountingDocument, route: RouteContext) -> bool:
 
 def _original_result(session: Session, export: Export) -> ExportResult:
     parent = documents.parent_export(session, export)
-    if parent is not None and parent.state == ExportState.IN_SUMMARY and parent.summary_export_id:
-        parent = session.get(Export, parent.summary_export_id)
-    if parent is not None and (parent.state in RUNNABLE or parent.state == ExportState.IN_SUMMARY):
+    waited_for = documents.original_on_its_way(session, parent)
+    if waited_for is not None:
         # Still on its way (or its day's summary not yet closed): the credit note waits
         # without spending its retries; the original's success queues it again.
         raise _WaitingForOriginal(
             "Waiting for the original document "
-            f"({parent.reference or f'{parent.kind} {parent.source_id}'}) to be booked; the "
-            "credit note follows it."
+            f"({waited_for.reference or f'{waited_for.kind} {waited_for.source_id}'}) to be "
+            "booked; the credit note follows it."
         )
     if (
         parent is None

@@ -1,7 +1,8 @@
 """The sweeper: the database is the truth, Redis only the transport.
 
-Every minute it re-queues what has work left but no live job — exports pending, running on a
-dead worker or retrying without a scheduled retry, and orders whose sync request was lost
+Every minute it re-queues what has work left but no live job — exports pending (except credit
+notes waiting for their original, which its success queues), running on a dead worker or
+retrying without a scheduled retry, and orders whose sync request was lost
 (a flushed or restarted Redis, a killed worker) — resumes exports waiting for quota when the
 ledger has room again, and closes finished days into daily summaries.
 """
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, load_only
 
-from ledgerbridge.pipeline import clock, ids, quota
+from ledgerbridge.pipeline import clock, documents, ids, quota
 from ledgerbridge.pipeline.summary import close_daily_summaries
 from ledgerbridge.runtime.runtime import Runtime
 from ledgerbridge.store.models import (
@@ -47,14 +49,17 @@ def sweep(runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> SweepRep
     report = SweepReport()
     cutoff = clock.now() - stale_after
     with runtime.transaction() as session:
-        stale_exports = list(
-            session.scalars(
-                select(Export.id)
+        stale_exports = [
+            export.id
+            for export in session.scalars(
+                select(Export)
+                .options(load_only(Export.kind, Export.state, Export.route_id, Export.order_id))
                 .where(Export.state.in_(ACTIVE_STATES), Export.updated_at < cutoff)
                 .order_by(Export.id)
                 .limit(BATCH)
             )
-        )
+            if not _parked(session, export)
+        ]
         stale_syncs = list(
             session.execute(
                 select(SyncRequest.site_id, SyncRequest.source_id)
@@ -92,6 +97,15 @@ def sweep(runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> SweepRep
             len(report.syncs),
         )
     return report
+
+
+def _parked(session: Session, export: Export) -> bool:
+    # A credit note put back to pending while its original is on its way has no job on
+    # purpose: the original's success queues it. Re-queuing it would only park it again.
+    if export.kind != "refund" or export.state != ExportState.PENDING:
+        return False
+    parent = documents.parent_export(session, export)
+    return documents.original_on_its_way(session, parent) is not None
 
 
 def resume_waiting(runtime: Runtime, ledger_id: int) -> list[int]:

@@ -178,17 +178,33 @@ class RQQueue:
         # A worker killed between taking a job off its queue and marking it started leaves it
         # "queued" in no queue at all: nothing would run it, and every new request would
         # collapse onto it. Such an orphan is not live: it is removed, so the job can be
-        # queued again (one just being taken, enqueued moments ago, is left alone).
+        # queued again. A live worker leaves that state within moments (and the status read
+        # above may predate its taking the job), so a job counts as an orphan only when it
+        # is still queued and out of line ``worker_grace`` after it was first seen so.
         line = Queue(job.origin, connection=self.connection).key
         if self.connection.lpos(line, job.id) is not None:
             return True
         enqueued = job.enqueued_at
-        if enqueued is not None:
-            age = (datetime.now(UTC) - enqueued.replace(tzinfo=UTC)).total_seconds()
-            if age <= self.worker_grace:
-                return True
+        if enqueued is None:
+            return True
+        enqueued = enqueued.replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        if (now - enqueued).total_seconds() <= self.worker_grace:
+            return True
+        sighting = f"{job.key}:out-of-line:{enqueued.timestamp():.6f}"
+        keep = int(max(3600, self.worker_grace * 4))
+        self.connection.set(sighting, now.timestamp(), nx=True, ex=keep)
+        first_seen = float(self.connection.get(sighting) or now.timestamp())
+        if now.timestamp() - first_seen < self.worker_grace:
+            return True
+        status = self.connection.hget(job.key, "status")
+        if (status.decode() if isinstance(status, bytes) else status) != JobStatus.QUEUED.value:
+            return True  # taken and started (or ended) since: the caller asks again next time
+        if self.connection.lpos(line, job.id) is not None:
+            return True
         with contextlib.suppress(InvalidJobOperation, NoSuchJobError):
             job.delete()
+        self.connection.delete(sighting)
         return False
 
     def _overdue(self, job: Job) -> bool:

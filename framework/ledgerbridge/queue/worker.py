@@ -150,7 +150,7 @@ PRELOAD = (
 
 
 def preload() -> None:
-    """Prepare a forking worker: import what jobs need, then freeze the heap.
+    """Prepare a worker: import what jobs need, then freeze the heap.
 
     Frozen objects (plugins, schemas, the runtime, these modules) sit in the garbage
     collector's permanent generation: the work horses' collections no longer walk them, which
@@ -183,8 +183,7 @@ def run_worker(
     from ledgerbridge.queue.rq_backend import HEARTBEAT
 
     ssl_context()  # built once here, inherited by every forked work horse
-    if fork:
-        preload()
+    preload()  # so the first job after a start does not import and configure everything
     worker_class = LedgerbridgeWorker if fork else InProcessWorker
     background: Ticker | None = None
     if ticker and not burst:
