@@ -4,7 +4,8 @@ T WooCommerce sandbox shops (N/T seeded orders each, alike unless ``--varied-sho
 routed to its own company in one target sandbox (Fortnox or Bokio) answering with
 ``--latency-ms`` of latency and its real rate limit; W ``ledgerbridge worker`` processes;
 ``ledgerbridge serve`` (gunicorn) receiving the webhooks. Every order is saved once in its
-shop, the shop's webhook announces it, and the run ends when every order is booked (or held
+shop, the shop's webhook announces it (as fast as the shop can send, or at
+``--webhooks-per-second``), and the run ends when every order is booked (or held
 for review by the accounting rules). Prints:
 
 * orders/s booked, the ceiling (T x the target's allowed requests/s / API calls per order)
@@ -83,6 +84,12 @@ def _arguments() -> argparse.Namespace:
         "--web-processes", type=int, default=1, help="gunicorn processes of the web app"
     )
     parser.add_argument(
+        "--webhooks-per-second",
+        type=float,
+        default=None,
+        help="the shops' pace, all together (default: each sends as fast as it can)",
+    )
+    parser.add_argument(
         "--varied-shops",
         action="store_true",
         help="seed every shop differently (uneven work per ledger) instead of alike",
@@ -148,7 +155,10 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
     started = time.monotonic()
     for index in range(args.ledgers):
         shop_seed = 2026 + (index if args.varied_shops else 0)
-        app = create_shop(SandboxOptions(extra={"orders": per_shop, "random_seed": shop_seed}))
+        extra = {"orders": per_shop, "random_seed": shop_seed}
+        if args.webhooks_per_second:
+            extra["delivery_delay_ms"] = round(1000 * args.ledgers / args.webhooks_per_second)
+        app = create_shop(SandboxOptions(extra=extra))
         shops.append((app, stack.enter_context(serve_wsgi(app))))
     print(f"seeded {per_shop * args.ledgers} orders in {time.monotonic() - started:.0f} s")
     web = serve_web_app(stack, runtime, web_port, args.web_processes)
@@ -214,10 +224,13 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
     workers.start_all()
     stack.callback(workers.stop)
     requeued: list[tuple[datetime, int]] = []
+    resynced: list[tuple[datetime, tuple[int, str]]] = []
 
     def sweep_and_note() -> None:
         moment = datetime.now(UTC)
-        requeued.extend((moment, export_id) for export_id in sweep(runtime).exports)
+        report = sweep(runtime)
+        requeued.extend((moment, export_id) for export_id in report.exports)
+        resynced.extend((moment, request) for request in report.syncs)
 
     sweeper = Periodic("sweeper", 10.0, sweep_and_note)
     sweeper.start()
@@ -247,6 +260,9 @@ def run(args, stack, folder: Path, database: str, redis_server: RedisServer) -> 
     cpu["web"] = process_tree_cpu(web.pid)
     report(args, runtime, target, shops, route_ids, stats_before, workers, cpu)
     print_requeued(runtime, requeued)
+    print(f"order syncs the sweeper re-queued: {len(resynced)}")
+    for moment, (site_id, order_id) in resynced:
+        print(f"  at {moment:%H:%M:%S.%f} order {order_id} of site {site_id}")
 
 
 def serve_web_app(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
-from ledgerbridge.pipeline import polling
+from ledgerbridge.pipeline import clock, ids, polling
 from ledgerbridge.pipeline.sweeper import sweep
 from ledgerbridge.pipeline.sync import request_sync
 from ledgerbridge.queue.worker import InProcessWorker
@@ -85,6 +86,48 @@ def test_an_export_whose_job_was_lost_is_queued_again(world):
     assert report.exports == [export.id]
     world.worker()
     assert [doc["reference"] for doc in world.documents()] == ["TS-9"]
+
+
+def test_an_order_changed_while_its_sync_runs_is_fetched_again(world):
+    """The change's webhook found the order's sync job running and collapsed onto it: the
+    job runs again once it ends, instead of the change waiting for the sweeper."""
+    world.put_order(sample_order("11"))
+    request_sync(world.runtime, world.site_id, "11", "webhook")
+    with world.runtime.transaction() as session:  # a webhook the running job will not see
+        request = session.get(SyncRequest, (world.site_id, "11"))
+        request.requested_at = clock.now() + timedelta(hours=1)
+    world.run_next_job()
+    sync_job = world.runtime.queue.full_id(ids.sync_job(world.site_id, "11"))
+    assert world.exports_queue().job_ids[-1] == sync_job  # queued again, behind the export
+    assert synced(world) == {"11"}  # the newer request is kept until a sync has seen it
+
+    with world.runtime.transaction() as session:
+        session.get(SyncRequest, (world.site_id, "11")).requested_at = WHEN
+    world.worker()
+    assert synced(world) == set()
+    assert [doc["reference"] for doc in world.documents()] == ["TS-11"]
+
+
+def test_a_job_gone_only_for_a_moment_is_not_queued_again(world):
+    """A job that made way for other work ended and is queued again a moment later: in that
+    moment it has no job, but it is not lost, and the sweeper neither queues nor reports it."""
+    world.put_order(sample_order("10"))
+    request_sync(world.runtime, world.site_id, "10", "webhook")
+    world.run_next_job()
+    queue = world.exports_queue()
+    queue.empty()  # the export's job ended, asking to be postponed...
+    with world.runtime.transaction() as session:
+        export_id = session.scalar(select(Export.id))
+    job_id = ids.export_job(export_id)
+    # ...and its worker queues it again while the sweeper is looking
+    again = threading.Timer(
+        0.1, lambda: world.runtime.queue.enqueue("run_export", job_id=job_id, export_id=export_id)
+    )
+    again.start()
+    report = sweep(world.runtime, stale_after=timedelta(0))
+    again.join()
+    assert report.exports == []
+    assert queue.job_ids == [world.runtime.queue.full_id(job_id)]
 
 
 def test_an_order_cancelled_before_booking_is_skipped(world):

@@ -10,6 +10,7 @@ ledger has room again, and closes finished days into daily summaries.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -31,6 +32,8 @@ from ledgerbridge.store.models import (
 log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=60)
+#: Seconds between the two looks that find a job lost.
+RECHECK_SECONDS = 0.5
 BATCH = 2000
 
 
@@ -68,14 +71,16 @@ def sweep(runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> SweepRep
                 .limit(BATCH)
             )
         )
+    lost_exports = _without_live_job(runtime, [ids.export_job(e) for e in stale_exports])
     for export_id in stale_exports:
         job_id = ids.export_job(export_id)
-        if not runtime.queue.is_live(job_id):
+        if job_id in lost_exports:
             runtime.queue.enqueue("run_export", job_id=job_id, export_id=export_id)
             report.exports.append(export_id)
+    lost_syncs = _without_live_job(runtime, [ids.sync_job(s, o) for s, o in stale_syncs])
     for site_id, source_id in stale_syncs:
         job_id = ids.sync_job(site_id, source_id)
-        if not runtime.queue.is_live(job_id):
+        if job_id in lost_syncs:
             runtime.queue.enqueue("sync_order", job_id=job_id, site_id=site_id, order_id=source_id)
             report.syncs.append((site_id, source_id))
     with runtime.transaction() as session:
@@ -97,6 +102,17 @@ def sweep(runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> SweepRep
             len(report.syncs),
         )
     return report
+
+
+def _without_live_job(runtime: Runtime, job_ids: list[str]) -> set[str]:
+    """The jobs that are not live, asked twice ``RECHECK_SECONDS`` apart."""
+    missing = [job_id for job_id in job_ids if not runtime.queue.is_live(job_id)]
+    if not missing:
+        return set()
+    # A job that asks to be postponed is gone for a moment before it is queued again (it
+    # ended, so its id is free); such a job is not lost and must not be reported as lost.
+    time.sleep(RECHECK_SECONDS)
+    return {job_id for job_id in missing if not runtime.queue.is_live(job_id)}
 
 
 def _parked(session: Session, export: Export) -> bool:

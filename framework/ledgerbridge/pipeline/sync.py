@@ -20,6 +20,7 @@ from ledgerbridge.model import Order
 from ledgerbridge.model.route import load_route_settings
 from ledgerbridge.model.schemas import dump_order
 from ledgerbridge.pipeline import clock, ids
+from ledgerbridge.queue.base import postpone_job
 from ledgerbridge.runtime.runtime import Runtime
 from ledgerbridge.store.models import (
     Export,
@@ -132,7 +133,7 @@ def sync_order(runtime: Runtime, site_id: int, order_id: str) -> None:
     with runtime.transaction() as session:
         record = _keep_order(session, site_id, order_id, raw, order, problem)
         exports = _ensure_exports(session, record, order, problem)
-        _finish_request(session, site_id, order_id, started)
+        changed_meanwhile = _finish_request(session, site_id, order_id, started)
     # An order's exports go ahead of the sync jobs still waiting, so booking starts with the
     # first synced order instead of after the whole backlog of a webhook storm or bulk sync
     # (and the ledgers' rate limits are used while the rest is fetched). Queued in reverse so
@@ -140,6 +141,18 @@ def sync_order(runtime: Runtime, site_id: int, order_id: str) -> None:
     for export_id in reversed(exports):
         runtime.queue.enqueue(
             "run_export", job_id=ids.export_job(export_id), export_id=export_id, front=True
+        )
+    if changed_meanwhile:
+        _sync_again(runtime, site_id, order_id)
+
+
+def _sync_again(runtime: Runtime, site_id: int, order_id: str) -> None:
+    # The order changed while this job fetched it: the change's webhook found this job running
+    # and collapsed onto it, so nothing else would fetch the change. The job asks to run again
+    # once it ends (its id is taken until then).
+    if not postpone_job():
+        runtime.queue.enqueue(
+            "sync_order", job_id=ids.sync_job(site_id, order_id), site_id=site_id, order_id=order_id
         )
 
 
@@ -271,15 +284,21 @@ def _mark_deleted(runtime: Runtime, site_id: int, order_id: str, started: dateti
                     export.state = ExportState.SKIPPED
                     export.message = "The order was deleted in the shop before it was booked."
                     export.updated_at = utcnow()
-        _finish_request(session, site_id, order_id, started)
+        changed_meanwhile = _finish_request(session, site_id, order_id, started)
+    if changed_meanwhile:
+        _sync_again(runtime, site_id, order_id)
 
 
-def _finish_request(session: Session, site_id: int, order_id: str, started: datetime) -> None:
-    # A request that arrived after this sync began stays, so the newer change is fetched too.
-    session.execute(
+def _finish_request(session: Session, site_id: int, order_id: str, started: datetime) -> bool:
+    """Drop the order's sync request unless it came in after this sync began (then it stays,
+    so the newer change is fetched too); whether it did."""
+    deleted = session.execute(
         delete(SyncRequest).where(
             SyncRequest.site_id == site_id,
             SyncRequest.source_id == order_id,
             SyncRequest.requested_at <= started,
         )
     )
+    if deleted.rowcount:
+        return False
+    return session.get(SyncRequest, (site_id, order_id)) is not None
