@@ -130,6 +130,25 @@ def test_a_job_gone_only_for_a_moment_is_not_queued_again(world):
     assert queue.job_ids == [world.runtime.queue.full_id(job_id)]
 
 
+def test_work_done_while_the_sweeper_looks_is_not_queued_again(world):
+    """A sync request stale when the sweep began, whose job ran and ended before the sweeper
+    looked for it: the request is gone by then, so nothing is queued or reported."""
+    world.put_order(sample_order("12"))
+    request_sync(world.runtime, world.site_id, "12", "webhook")
+    world.exports_queue().empty()  # the job has been taken...
+
+    def finish() -> None:  # ...and ends while the sweeper looks, dropping its request
+        with world.runtime.transaction() as session:
+            session.delete(session.get(SyncRequest, (world.site_id, "12")))
+
+    done = threading.Timer(0.1, finish)
+    done.start()
+    report = sweep(world.runtime, stale_after=timedelta(0))
+    done.join()
+    assert report.syncs == []
+    assert world.exports_queue().job_ids == []
+
+
 def test_an_order_cancelled_before_booking_is_skipped(world):
     world.put_order(sample_order("10"))
     world.knob("transient_before", 99)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from ledgerbridge.pipeline import clock, documents, ids, quota
@@ -63,26 +63,34 @@ def sweep(runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> SweepRep
             )
             if not _parked(session, export)
         ]
-        stale_syncs = list(
-            session.execute(
+        stale_syncs: list[tuple[int, str]] = [
+            (site_id, source_id)
+            for site_id, source_id in session.execute(
                 select(SyncRequest.site_id, SyncRequest.source_id)
                 .where(SyncRequest.requested_at < cutoff)
                 .order_by(SyncRequest.requested_at)
                 .limit(BATCH)
             )
-        )
-    lost_exports = _without_live_job(runtime, [ids.export_job(e) for e in stale_exports])
-    for export_id in stale_exports:
-        job_id = ids.export_job(export_id)
-        if job_id in lost_exports:
-            runtime.queue.enqueue("run_export", job_id=job_id, export_id=export_id)
-            report.exports.append(export_id)
-    lost_syncs = _without_live_job(runtime, [ids.sync_job(s, o) for s, o in stale_syncs])
-    for site_id, source_id in stale_syncs:
+        ]
+    without_job = _without_live_job(
+        runtime,
+        [ids.export_job(e) for e in stale_exports] + [ids.sync_job(*r) for r in stale_syncs],
+    )
+    # What was stale when the sweep began may have been done since (its job ran and ended
+    # between then and the looks): the database says what is still waiting.
+    lost_exports, lost_syncs = _still_waiting(
+        runtime,
+        [e for e in stale_exports if ids.export_job(e) in without_job],
+        [r for r in stale_syncs if ids.sync_job(*r) in without_job],
+        cutoff,
+    )
+    for export_id in lost_exports:
+        runtime.queue.enqueue("run_export", job_id=ids.export_job(export_id), export_id=export_id)
+        report.exports.append(export_id)
+    for site_id, source_id in lost_syncs:
         job_id = ids.sync_job(site_id, source_id)
-        if job_id in lost_syncs:
-            runtime.queue.enqueue("sync_order", job_id=job_id, site_id=site_id, order_id=source_id)
-            report.syncs.append((site_id, source_id))
+        runtime.queue.enqueue("sync_order", job_id=job_id, site_id=site_id, order_id=source_id)
+        report.syncs.append((site_id, source_id))
     with runtime.transaction() as session:
         ledger_ids = list(
             session.scalars(
@@ -113,6 +121,44 @@ def _without_live_job(runtime: Runtime, job_ids: list[str]) -> set[str]:
     # ended, so its id is free); such a job is not lost and must not be reported as lost.
     time.sleep(RECHECK_SECONDS)
     return {job_id for job_id in missing if not runtime.queue.is_live(job_id)}
+
+
+def _still_waiting(
+    runtime: Runtime,
+    export_ids: list[int],
+    requests: list[tuple[int, str]],
+    cutoff: datetime,
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """Of these exports and sync requests, those still waiting since before ``cutoff``."""
+    if not export_ids and not requests:
+        return [], []
+    with runtime.transaction() as session:
+        exports = set(
+            session.scalars(
+                select(Export.id).where(
+                    Export.id.in_(export_ids),
+                    Export.state.in_(ACTIVE_STATES),
+                    Export.updated_at < cutoff,
+                )
+            )
+        )
+        waiting = (
+            {
+                (site_id, source_id)
+                for site_id, source_id in session.execute(
+                    select(SyncRequest.site_id, SyncRequest.source_id).where(
+                        tuple_(SyncRequest.site_id, SyncRequest.source_id).in_(requests),
+                        SyncRequest.requested_at < cutoff,
+                    )
+                )
+            }
+            if requests
+            else set()
+        )
+    return (
+        [e for e in export_ids if e in exports],
+        [request for request in requests if request in waiting],
+    )
 
 
 def _parked(session: Session, export: Export) -> bool:
