@@ -299,3 +299,28 @@ def test_the_sweeper_leaves_a_waiting_credit_note_to_its_original(world):
     world.run_next_job()
     assert exports_by_source(world)[("refund", "R621")].state == ExportState.DONE
     assert sorted(doc["reference"] for doc in world.documents()) == ["TS-621", "TS-621-RR621"]
+
+
+def test_the_sweeper_leaves_a_credit_note_woken_by_a_follow_up(world):
+    """Its original was booked while the credit note's job was still running (about to
+    park it): the wake-up is a follow-up job of its own id, which the sweeper counts."""
+    world.put_order(refunded("631"))
+    request_sync(world.runtime, world.site_id, "631", "webhook")
+    queue = world.exports_queue()
+    world.run_next_job()  # the sync
+    exports = exports_by_source(world)
+    order_export, refund_export = exports[("order", "631")], exports[("refund", "R631")]
+    job_ids = queue.get_job_ids()
+    queue.remove(job_ids[1])
+    queue.push_job_id(job_ids[1], at_front=True)
+    world.run_next_job()  # the credit note runs first and parks
+    world.run_next_job()  # the order is booked; it queues the credit note again...
+    queue.empty()  # ...but here its job was still running, so the wake-up is a follow-up:
+    follow_up = ids.follow_up_job(refund_export.id, order_export.id)
+    world.runtime.queue.enqueue(
+        "run_export", job_id=follow_up, delay=60, export_id=refund_export.id
+    )
+
+    report = sweep(world.runtime, stale_after=timedelta(0))
+    assert refund_export.id not in report.exports
+    assert queue.get_job_ids() == []

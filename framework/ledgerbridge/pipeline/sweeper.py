@@ -61,7 +61,7 @@ def sweep(runtime: Runtime, *, stale_after: timedelta = STALE_AFTER) -> SweepRep
                 .order_by(Export.id)
                 .limit(BATCH)
             )
-            if not _parked(session, export)
+            if not _parked(runtime, session, export)
         ]
         stale_syncs: list[tuple[int, str]] = [
             (site_id, source_id)
@@ -161,13 +161,22 @@ def _still_waiting(
     )
 
 
-def _parked(session: Session, export: Export) -> bool:
+def _parked(runtime: Runtime, session: Session, export: Export) -> bool:
     # A credit note put back to pending while its original is on its way has no job on
     # purpose: the original's success queues it. Re-queuing it would only park it again.
     if export.kind != "refund" or export.state != ExportState.PENDING:
         return False
     parent = documents.parent_export(session, export)
-    return documents.original_on_its_way(session, parent) is not None
+    if documents.original_on_its_way(session, parent) is not None:
+        return True
+    # An original booked while the credit note's own job was still running woke it with a
+    # follow-up job of its own id.
+    originals = [] if parent is None else [parent.id, parent.summary_export_id]
+    return any(
+        runtime.queue.is_live(ids.follow_up_job(export.id, original_id))
+        for original_id in originals
+        if original_id is not None
+    )
 
 
 def resume_waiting(runtime: Runtime, ledger_id: int) -> list[int]:
