@@ -142,19 +142,15 @@ def _still_waiting(
                 )
             )
         )
-        waiting = (
-            {
-                (site_id, source_id)
-                for site_id, source_id in session.execute(
-                    select(SyncRequest.site_id, SyncRequest.source_id).where(
-                        tuple_(SyncRequest.site_id, SyncRequest.source_id).in_(requests),
-                        SyncRequest.requested_at < cutoff,
-                    )
+        waiting: set[tuple[int, str]] = set()
+        if requests:
+            rows = session.execute(
+                select(SyncRequest.site_id, SyncRequest.source_id).where(
+                    tuple_(SyncRequest.site_id, SyncRequest.source_id).in_(requests),
+                    SyncRequest.requested_at < cutoff,
                 )
-            }
-            if requests
-            else set()
-        )
+            )
+            waiting = {(site_id, source_id) for site_id, source_id in rows}
     return (
         [e for e in export_ids if e in exports],
         [request for request in requests if request in waiting],

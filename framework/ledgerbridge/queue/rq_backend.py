@@ -197,8 +197,7 @@ class RQQueue:
         first_seen = float(self.connection.get(sighting) or now.timestamp())
         if now.timestamp() - first_seen < self.worker_grace:
             return True
-        status = self.connection.hget(job.key, "status")
-        if (status.decode() if isinstance(status, bytes) else status) != JobStatus.QUEUED.value:
+        if not self._waiting(job.id):
             return True  # taken and started (or ended) since: the caller asks again next time
         if self.connection.lpos(line, job.id) is not None:
             return True

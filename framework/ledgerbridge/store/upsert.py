@@ -18,14 +18,13 @@ def _insert(session: Session, model: type) -> Any:
     raise RuntimeError(f"unsupported database {dialect!r}: use PostgreSQL or SQLite")
 
 
+def _insert_ignore(session: Session, model: type, values: dict[str, Any], keys: list[str]) -> Any:
+    return _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=keys)
+
+
 def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: list[str]) -> bool:
     """Insert ``values`` unless a row with the same ``keys`` exists; True when inserted."""
-    statement = (
-        _insert(session, model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=keys)
-        .returning(literal_column("1"))
-    )
+    statement = _insert_ignore(session, model, values, keys).returning(literal_column("1"))
     # rowcount is not reliable here (drivers report 1 for a skipped row when the insert
     # carries RETURNING); whether a row came back is.
     return session.execute(statement).first() is not None
@@ -36,12 +35,7 @@ def insert_ignore_returning(
 ) -> Any | None:
     """Insert ``values`` unless a row with the same ``keys`` exists; the new row as an ORM
     object (in the session), or None when one existed."""
-    statement = (
-        _insert(session, model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=keys)
-        .returning(model)
-    )
+    statement = _insert_ignore(session, model, values, keys).returning(model)
     return session.scalars(statement).first()
 
 
