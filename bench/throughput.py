@@ -338,6 +338,7 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
     finished: list[datetime] = []
     created: list[datetime] = []
     per_ledger: dict[int, int] = defaultdict(int)
+    ledger_finished: dict[int, list[datetime]] = defaultdict(list)
     customer_path = CUSTOMER_PATHS[args.target]
     with runtime.transaction() as session:
         exports = session.query(Export).filter(
@@ -359,6 +360,7 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
                 returning[flow].append(len(exchanges))
             if export.finished_at is not None:
                 finished.append(export.finished_at)
+                ledger_finished[export.route_id].append(export.finished_at)
                 first = delivered.get((export.route_id, export.source_id))
                 if export.kind == "order" and first is not None:
                     latencies.append((export.finished_at - first).total_seconds())
@@ -393,6 +395,12 @@ def report(args, runtime: Runtime, target, shops, route_ids, stats_before, worke
         f"needs {busiest:.1f} s at the allowed rate, so no run beats {booked / busiest:.2f} "
         f"orders/s; ratio to that {throughput * busiest / booked:.1%}"
     )
+    spans = (
+        f"{(min(ledger_finished[r]) - start).total_seconds():.1f}-"
+        f"{(max(ledger_finished[r]) - start).total_seconds():.1f} s"
+        for r in route_ids
+    )
+    print(f"each ledger's first and last document booked: {', '.join(spans)}")
     print(f"target requests {requests} ({requests / seconds:.2f}/s), 429s answered: {rate_limited}")
     for flow in sorted(calls):
         values, again = calls[flow], returning.get(flow, [])

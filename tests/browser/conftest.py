@@ -5,18 +5,17 @@ browser: ``LEDGERBRIDGE_BROWSER``, default /usr/bin/chromium)."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from ledgerbridge.demo import world
-from ledgerbridge.runtime.config import load_config
-from ledgerbridge.runtime.runtime import Runtime, install
+from ledgerbridge.runtime.runtime import Runtime
 from ledgerbridge.store.users import create_user
 from ledgerbridge.testing.servers import serve_wsgi
 from ledgerbridge_webui.app import create_app
+from tests.support.installations import embedded_installation
 
 CHROMIUM = os.environ.get("LEDGERBRIDGE_BROWSER", "/usr/bin/chromium")
 FLAGS = [
@@ -40,34 +39,15 @@ class Ui:
     boxes: world.Sandboxes
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def ui(tmp_path, database_url) -> Iterator[Ui]:
     """The UI on a free port (also the public URL: webhooks and OAuth come back to it)."""
-    port = _free_port()
-    config = load_config(
-        instance_path=tmp_path / "instance",
-        database_url=database_url,
-        queue_mode="embedded",
-        queue_prefix="browser",
-        secret_key=None,
-        public_url=f"http://127.0.0.1:{port}",
-    )
-    runtime = Runtime(config)
-    runtime.migrate()
-    install(runtime)
-    with runtime.transaction() as session:
-        create_user(session, USER, PASSWORD, role="admin", language="sv")
-    app = create_app(runtime)
-    with world.sandboxes(runtime, 12) as boxes, serve_wsgi(app, port=port) as server:
-        yield Ui(server.url, runtime, boxes)
-    install(None)
-    runtime.close()
+    with embedded_installation(tmp_path / "instance", database_url, "browser") as (runtime, port):
+        with runtime.transaction() as session:
+            create_user(session, USER, PASSWORD, role="admin", language="sv")
+        app = create_app(runtime)
+        with world.sandboxes(runtime, 12) as boxes, serve_wsgi(app, port=port) as server:
+            yield Ui(server.url, runtime, boxes)
 
 
 @pytest.fixture

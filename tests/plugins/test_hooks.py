@@ -82,6 +82,11 @@ class Source:
         return sample_order(str(raw["id"]))
 
     @hookimpl
+    def ledgerbridge_source_order_digest(self, site, raw):
+        self._call("digest")
+        return "" if self.name == "shop-a" else f"{self.name}:{raw['id']}"
+
+    @hookimpl
     def ledgerbridge_source_register_webhooks(self, site, delivery_url):
         self._call("register")
         return [
@@ -282,6 +287,14 @@ def test_hook_source_parse_webhook(hooks):
 def test_hook_source_normalize_order(hooks):
     assert hooks.source(site()).normalize_order({"id": 5}).id == "5"
     only("shop-a", "normalize")
+
+
+def test_hook_source_order_digest(hooks):
+    assert hooks.source(site("shop-b")).order_digest({"id": 5}) == "shop-b:5"
+    only("shop-b", "digest")
+    CALLS.clear()
+    assert hooks.source(site()).order_digest({"id": 5}) == ""  # no digest: every delivery fetched
+    only("shop-a", "digest")
 
 
 def test_hook_source_register_webhooks(hooks):

@@ -51,6 +51,7 @@ from ledgerbridge.store.models import (
 from ledgerbridge.testing.servers import serve_wsgi
 from tests.conftest import worker_env
 from tests.reliability.ledgers import LedgerSandbox, Listing
+from tests.support.installations import free_port
 
 log = logging.getLogger(__name__)
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -83,13 +84,6 @@ ROUTE_SETTINGS = {
 
 
 # -- infrastructure ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:

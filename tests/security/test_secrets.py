@@ -18,13 +18,12 @@ from sqlalchemy import select
 
 from ledgerbridge.demo import world
 from ledgerbridge.masking import ScrubFilter
-from ledgerbridge.runtime.config import load_config
-from ledgerbridge.runtime.runtime import Runtime, install
+from ledgerbridge.runtime.runtime import Runtime
 from ledgerbridge.store import models
 from ledgerbridge.store.users import create_user, issue_token
 from ledgerbridge.testing.servers import serve_wsgi
-from tests.reliability.harness import free_port
 from tests.security.conftest import PASSWORD
+from tests.support.installations import embedded_installation
 
 pytestmark = pytest.mark.db
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -59,45 +58,32 @@ def logs() -> Iterator[Capture]:
 
 @pytest.fixture
 def demo(tmp_path, database_url, logs) -> Iterator[dict[str, Any]]:
-    port = free_port()
-    config = load_config(
-        instance_path=tmp_path / "instance",
-        database_url=database_url,
-        queue_mode="embedded",
-        queue_prefix="secrets",
-        secret_key=None,
-        public_url=f"http://127.0.0.1:{port}",
-    )
-    runtime = Runtime(config)
-    runtime.migrate()
-    install(runtime)
-    from ledgerbridge_webui.app import create_app
+    with embedded_installation(tmp_path / "instance", database_url, "secrets") as (runtime, port):
+        from ledgerbridge_webui.app import create_app
 
-    app = create_app(runtime)
-    with runtime.transaction() as session:
-        admin = create_user(session, "anna", PASSWORD, role="admin")
-        api_token = issue_token(session, admin, "demo")
-    with world.sandboxes(runtime, 16) as boxes, serve_wsgi(app, port=port):
-        installation = world.configure(runtime, boxes)
-        issued = _issued_tokens(boxes)
-        world.register_webhooks(runtime, installation.site_id)
-        world.start_bulk_sync(runtime, installation)
-        assert runtime.queue.wait_idle(240)
-        for order_id in list(_shop(boxes).shop.orders)[:5]:  # webhooks for a few changes
-            _shop(boxes).shop.touch(order_id)
-        world.deliveries(boxes, wait=5)
-        assert runtime.queue.wait_idle(120)
-        issued |= _issued_tokens(boxes)
-        yield {
-            "runtime": runtime,
-            "app": app,
-            "boxes": boxes,
-            "installation": installation,
-            "issued": issued,
-            "api_token": api_token,
-        }
-    install(None)
-    runtime.close()
+        app = create_app(runtime)
+        with runtime.transaction() as session:
+            admin = create_user(session, "anna", PASSWORD, role="admin")
+            api_token = issue_token(session, admin, "demo")
+        with world.sandboxes(runtime, 16) as boxes, serve_wsgi(app, port=port):
+            installation = world.configure(runtime, boxes)
+            issued = _issued_tokens(boxes)
+            world.register_webhooks(runtime, installation.site_id)
+            world.start_bulk_sync(runtime, installation)
+            assert runtime.queue.wait_idle(240)
+            for order_id in list(_shop(boxes).shop.orders)[:5]:  # webhooks for a few changes
+                _shop(boxes).shop.update_order(order_id, {"customer_note": "Lämna vid dörren"})
+            world.deliveries(boxes, wait=5)
+            assert runtime.queue.wait_idle(120)
+            issued |= _issued_tokens(boxes)
+            yield {
+                "runtime": runtime,
+                "app": app,
+                "boxes": boxes,
+                "installation": installation,
+                "issued": issued,
+                "api_token": api_token,
+            }
 
 
 def _shop(boxes) -> Any:

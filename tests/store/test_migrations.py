@@ -13,6 +13,8 @@ from ledgerbridge.store.models import Base
 
 pytestmark = pytest.mark.db
 
+HEAD = "0002"
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request):
@@ -25,7 +27,7 @@ def engine(request):
 def test_upgrade_matches_the_models_and_downgrade_empties(engine):
     assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == HEAD
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
@@ -42,6 +44,16 @@ def test_upgrade_matches_the_models_and_downgrade_empties(engine):
     assert migrate.current_revision(engine) is None
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)  # and up again from empty
+    assert migrate.current_revision(engine) == HEAD
+
+
+def test_the_order_digest_migration_goes_up_and_down(engine):
+    migrate.upgrade(engine, "0001")
+    assert "content_digest" not in {c["name"] for c in inspect(engine).get_columns("orders")}
+    migrate.upgrade(engine)
+    assert "content_digest" in {c["name"] for c in inspect(engine).get_columns("orders")}
+    migrate.downgrade(engine, "0001")
+    assert "content_digest" not in {c["name"] for c in inspect(engine).get_columns("orders")}
     assert migrate.current_revision(engine) == "0001"
 
 
@@ -62,7 +74,7 @@ def test_cli_db_upgrade(tmp_path, sqlite_url):
         text=True,
         check=True,
     )
-    assert "Database at revision 0001." in done.stdout
+    assert f"Database at revision {HEAD}." in done.stdout
     current = subprocess.run(
         [sys.executable, "-m", "ledgerbridge.cli", "db", "current"],
         env=env,
@@ -70,4 +82,4 @@ def test_cli_db_upgrade(tmp_path, sqlite_url):
         text=True,
         check=True,
     )
-    assert current.stdout.strip() == "0001"
+    assert current.stdout.strip() == HEAD

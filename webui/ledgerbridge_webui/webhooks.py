@@ -3,7 +3,9 @@
 The web process never talks to the shop or a ledger inside a request: the source connector
 verifies the delivery (signature, topic, size) with the site's secret, a sync request is
 written to the database, and the worker fetches the order's current state. Duplicate and
-out-of-order deliveries collapse onto one job; a rejected delivery changes nothing.
+out-of-order deliveries collapse onto one job; a delivery carrying the order exactly as last
+fetched (what matters to the books: our own write-back changes only its status meta) is
+answered without a fetch; a rejected delivery changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import select
 from ledgerbridge.contexts import SiteContext
 from ledgerbridge.errors import ConfigError, WebhookRejected
 from ledgerbridge.model import WebhookAction
-from ledgerbridge.pipeline.sync import request_sync
+from ledgerbridge.pipeline.sync import already_fetched, request_sync
 from ledgerbridge.store.models import Site
 
 log = logging.getLogger(__name__)
@@ -80,5 +82,8 @@ def receive(connector: str, site_key: str):
         return jsonify({"ok": True, "ping": True})
     if not event.order_id:
         return _error("The delivery names no order.", 400)
+    if already_fetched(runtime, site.id, event.order_id, event.content_digest):
+        # Typically the announcement of our own write-back: the order is as last fetched.
+        return jsonify({"ok": True, "unchanged": event.order_id})
     request_sync(runtime, site.id, event.order_id, f"webhook:{event.action.value}")
     return jsonify({"ok": True, "queued": event.order_id}), 202

@@ -58,12 +58,19 @@ class WebhookAction(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class WebhookEvent(_Replaceable):
-    """A verified webhook delivery: which order changed and how."""
+    """A verified webhook delivery: which order changed and how.
+
+    ``content_digest`` is the source's ``order_digest`` of the order the delivery carries, when
+    it carries the order's state: equal to the digest of the order last fetched, the delivery
+    announces nothing new (e.g. only our own write-back) and no fetch is queued. Empty when
+    unknown.
+    """
 
     action: WebhookAction
     order_id: str = ""
     topic: str = ""
     delivery_id: str = ""
+    content_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,29 @@ def request_syncs(
     return queued
 
 
+def already_fetched(runtime: Runtime, site_id: int, order_id: str, digest: str) -> bool:
+    """Whether the order as a webhook carries it (``digest``) is the state last fetched, with
+    the site's routes unchanged since: then a fetch would change nothing."""
+    if not digest:
+        return False
+    route_changed_since = (
+        select(Route.id)
+        .where(Route.site_id == site_id, Route.updated_at >= OrderRecord.fetched_at)
+        .exists()
+    )
+    with runtime.transaction() as session:
+        found = session.scalar(
+            select(OrderRecord.id).where(
+                OrderRecord.site_id == site_id,
+                OrderRecord.source_id == order_id,
+                OrderRecord.content_digest == digest,
+                OrderRecord.deleted.is_(False),
+                ~route_changed_since,
+            )
+        )
+    return found is not None
+
+
 def exportable(order: Order, statuses: tuple[str, ...]) -> bool:
     """Whether an order should be booked on a route exporting ``statuses``.
 
@@ -123,6 +146,7 @@ def sync_order(runtime: Runtime, site_id: int, order_id: str) -> None:
     except NotFound:
         _mark_deleted(runtime, site_id, order_id, started)
         return
+    digest = source.order_digest(raw)
     order: Order | None = None
     problem = ""
     try:
@@ -131,7 +155,7 @@ def sync_order(runtime: Runtime, site_id: int, order_id: str) -> None:
         problem = scrub(str(error))
         log.warning("Order %s of site %s cannot be read: %s", order_id, site.key, problem)
     with runtime.transaction() as session:
-        record = _keep_order(session, site_id, order_id, raw, order, problem)
+        record = _keep_order(session, site_id, order_id, raw, digest, order, problem)
         exports = _ensure_exports(session, record, order, problem)
         changed_meanwhile = _finish_request(session, site_id, order_id, started)
     # An order's exports go ahead of the sync jobs still waiting, so booking starts with the
@@ -161,6 +185,7 @@ def _keep_order(
     site_id: int,
     order_id: str,
     raw: dict,
+    digest: str,
     order: Order | None,
     problem: str,
 ) -> OrderRecord:
@@ -173,6 +198,7 @@ def _keep_order(
         record = OrderRecord(site_id=site_id, source_id=order_id)
         session.add(record)
     record.raw = raw
+    record.content_digest = digest
     record.problem = problem
     record.deleted = False
     record.fetched_at = utcnow()

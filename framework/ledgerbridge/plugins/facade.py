@@ -110,6 +110,10 @@ class SourceCalls(_Dispatch):
             "ledgerbridge_source_normalize_order", "normalize orders", site=self.site, raw=raw
         )
 
+    def order_digest(self, raw: dict[str, Any]) -> str:
+        """The digest of what in a raw order matters to the books; "" if the source has none."""
+        return self._call("ledgerbridge_source_order_digest", site=self.site, raw=raw) or ""
+
     def register_webhooks(self, delivery_url: str) -> list[WebhookStatus]:
         """Ensure the order webhooks exist and are active."""
         return self._require(

@@ -190,6 +190,23 @@ def ledgerbridge_source_normalize_order(site: SiteContext, raw: dict[str, Any]) 
 
 
 @hookspec(firstresult=True)
+def ledgerbridge_source_order_digest(site: SiteContext, raw: dict[str, Any]) -> str:
+    """A digest of what in the raw order matters to the books (optional).
+
+    Must equal the ``content_digest`` that ``parse_webhook`` gives a delivery carrying the same
+    state of the order, and leave out whatever changes without the books caring (modification
+    dates, the status meta ``add_order_note`` writes): a delivery whose digest equals the one
+    of the order last fetched is then answered without queueing a fetch. Pure: no network.
+    Without an implementation every delivery queues a fetch.
+
+    Example::
+
+        kept = {key: value for key, value in raw.items() if key not in IGNORED_KEYS}
+        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+    """
+
+
+@hookspec(firstresult=True)
 def ledgerbridge_source_register_webhooks(
     site: SiteContext, delivery_url: str
 ) -> list[WebhookStatus]:

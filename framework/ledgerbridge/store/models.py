@@ -222,6 +222,9 @@ class OrderRecord(Base):
     canonical: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
     problem: Mapped[str] = mapped_column(Text, default="")
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The source's digest of what in ``raw`` matters to the books: a webhook carrying the same
+    # digest announces nothing new (our own write-back) and queues no fetch.
+    content_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __mapper_args__ = {"eager_defaults": False}
 

@@ -20,6 +20,7 @@ from ledgerbridge.model import (
 )
 from ledgerbridge_woocommerce import orders, products, webhooks, writeback
 from ledgerbridge_woocommerce.client import WooClient
+from ledgerbridge_woocommerce.digest import order_digest
 from ledgerbridge_woocommerce.normalize import normalize_order
 
 
@@ -76,6 +77,11 @@ class WooCommerceSource:
     def ledgerbridge_source_normalize_order(self, site: SiteContext, raw: dict[str, Any]) -> Order:
         """The canonical order (pure, no network)."""
         return normalize_order(raw)
+
+    @hookimpl
+    def ledgerbridge_source_order_digest(self, site: SiteContext, raw: dict[str, Any]) -> str:
+        """What in the order matters to the books, as a digest (pure, no network)."""
+        return order_digest(raw)
 
     @hookimpl
     def ledgerbridge_source_register_webhooks(

@@ -21,6 +21,7 @@ from ledgerbridge.errors import ConfigError, WebhookRejected
 from ledgerbridge.masking import register_secrets
 from ledgerbridge.model import WebhookAction, WebhookEvent, WebhookStatus
 from ledgerbridge_woocommerce.client import WooClient
+from ledgerbridge_woocommerce.digest import order_digest
 
 #: Largest body accepted: a big order is ~100 kB; 2 MB leaves room without inviting abuse.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -95,11 +96,13 @@ def parse_webhook(site: SiteContext, headers: Mapping[str, str], body: bytes) ->
         order_id = int(order_id)
     if isinstance(order_id, bool) or not isinstance(order_id, int) or not 0 < order_id <= _MAX_ID:
         raise WebhookRejected("The webhook body has no valid order id.", status=400)
+    announces_state = action in (WebhookAction.CREATED, WebhookAction.UPDATED)
     return WebhookEvent(
         action=action,
         order_id=str(order_id),
         topic=topic,
         delivery_id=_header(headers, "X-WC-Webhook-Delivery-ID").strip()[:64],
+        content_digest=order_digest(payload) if announces_state else "",
     )
 
 

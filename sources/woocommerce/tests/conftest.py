@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,10 +10,12 @@ import httpx
 import pytest
 
 from ledgerbridge.contexts import SiteContext, memory_site
+from ledgerbridge.model import WebhookEvent
 from ledgerbridge.plugins.types import SandboxOptions
 from ledgerbridge.services import MemorySecrets
 from ledgerbridge.testing.servers import RunningServer, serve_wsgi
 from ledgerbridge_woocommerce import samples
+from ledgerbridge_woocommerce.connector import WooCommerceSource
 from ledgerbridge_woocommerce.sandbox import Sandbox, create_app, sandbox_of
 
 WEBHOOK_SECRET = "whsec_0123456789abcdefABCDEF"
@@ -96,3 +99,44 @@ def make_site() -> Callable[..., SiteContext]:
 def site(shop) -> SiteContext:
     """A site context connected to the seeded sandbox."""
     return site_for(shop.url)
+
+
+class Receiver:
+    """A tiny WSGI webhook receiver that records every request and answers ``status``."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.status = "200 OK"
+        self.url = ""
+        self._guard = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        headers["Content-Type"] = environ.get("CONTENT_TYPE", "")
+        with self._guard:
+            self.requests.append((headers, body))
+        start_response(self.status, [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    def events(self, site: SiteContext) -> list[WebhookEvent]:
+        """Every delivery received, verified and parsed as ``site``."""
+        source = WooCommerceSource()
+        return [
+            source.ledgerbridge_source_parse_webhook(site=site, headers=headers, body=body)
+            for headers, body in self.requests
+        ]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A running webhook receiver; its ``url`` is the delivery URL to register."""
+    app = Receiver()
+    with serve_wsgi(app) as server:
+        app.url = f"{server.url}/webhooks/woocommerce/shop-1"
+        yield app

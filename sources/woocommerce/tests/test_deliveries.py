@@ -3,55 +3,13 @@ connector registers and repairs webhooks."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from ledgerbridge.errors import WebhookRejected
 from ledgerbridge.model import WebhookAction
-from ledgerbridge.testing.servers import serve_wsgi
 from ledgerbridge_woocommerce.connector import WooCommerceSource
 
 SOURCE = WooCommerceSource()
-
-
-class Receiver:
-    """A tiny WSGI webhook receiver that records every request and answers ``status``."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.status = "200 OK"
-        self._guard = threading.Lock()
-
-    def __call__(self, environ, start_response):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length)
-        headers = {
-            key[5:].replace("_", "-").title(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        headers["Content-Type"] = environ.get("CONTENT_TYPE", "")
-        with self._guard:
-            self.requests.append((headers, body))
-        start_response(self.status, [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-
-@pytest.fixture
-def receiver():
-    app = Receiver()
-    with serve_wsgi(app) as server:
-        app.url = f"{server.url}/webhooks/woocommerce/shop-1"
-        yield app
-
-
-def _order_events(site, receiver):
-    events = []
-    for headers, body in receiver.requests:
-        event = SOURCE.ledgerbridge_source_parse_webhook(site=site, headers=headers, body=body)
-        events.append(event)
-    return events
 
 
 def test_register_ping_and_signed_deliveries(shop, site, receiver):
@@ -74,7 +32,7 @@ def test_register_ping_and_signed_deliveries(shop, site, receiver):
     store.trash_order(1002)
     store.restore_order(1002)
     shop.deliveries()
-    events = _order_events(site, receiver)
+    events = receiver.events(site)
     assert [(e.action, e.order_id) for e in events] == [
         (WebhookAction.UPDATED, "1001"),
         (WebhookAction.DELETED, "1002"),
@@ -104,14 +62,14 @@ def test_drop_and_duplicate_knobs(shop, site, receiver):
     shop.knobs(drop_rate=0, duplicate_rate=1)
     shop.sandbox.shop.touch(1004)
     shop.deliveries()
-    events = _order_events(site, receiver)
+    events = receiver.events(site)
     assert [(e.action, e.order_id) for e in events] == [(WebhookAction.UPDATED, "1004")] * 2
 
     receiver.requests.clear()
     shop.knobs(duplicate_rate=0, copies=3)
     shop.sandbox.shop.touch(1005)
     log = shop.deliveries()
-    events = _order_events(site, receiver)
+    events = receiver.events(site)
     assert [(e.action, e.order_id) for e in events] == [(WebhookAction.UPDATED, "1005")] * 3
     assert [entry["duplicate"] for entry in log[-3:]] == [False, True, True]
 
@@ -165,7 +123,7 @@ def test_reorder_knob_delivers_newest_first(shop, site, receiver):
     for order_id in (1001, 1002, 1003, 1004):
         shop.sandbox.shop.touch(order_id)
     shop.deliveries(wait=10)
-    delivered = [event.order_id for event in _order_events(site, receiver)]
+    delivered = [event.order_id for event in receiver.events(site)]
     assert sorted(delivered) == ["1001", "1002", "1003", "1004"]
     # The first job may already be on its way; the rest arrive newest first.
     assert delivered[-3:] == sorted(delivered[-3:], reverse=True)

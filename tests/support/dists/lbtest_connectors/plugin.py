@@ -103,7 +103,16 @@ class MemoryShop:
             data = json.loads(body)
         except ValueError as error:
             raise WebhookRejected("bad JSON", status=400) from error
-        return WebhookEvent(action=WebhookAction(data["action"]), order_id=str(data["order_id"]))
+        return WebhookEvent(
+            action=WebhookAction(data["action"]),
+            order_id=str(data["order_id"]),
+            content_digest=str(data.get("digest", "")),
+        )
+
+    @hookimpl
+    def ledgerbridge_source_order_digest(self, site, raw):
+        kept = {key: value for key, value in raw.items() if key != "modified_at"}
+        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
 
     @hookimpl
     def ledgerbridge_source_normalize_order(self, site, raw):
