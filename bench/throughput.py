@@ -474,8 +474,11 @@ def print_timeline(
         f"timeline ({TIMELINE_SECONDS} s from the first webhook): webhooks, exports created, "
         "documents booked, % of ceiling"
     )
+    end = (max(finished) - start).total_seconds()
     for bucket in range(max(booked) + 1):
-        share = booked[bucket] / (ceiling * TIMELINE_SECONDS)
+        # The last span ends with the run: its share is of the time it lasted.
+        span = min(TIMELINE_SECONDS, end - bucket * TIMELINE_SECONDS) or TIMELINE_SECONDS
+        share = booked[bucket] / (ceiling * span)
         print(
             f"  {bucket * TIMELINE_SECONDS:4d} s {announced[bucket]:5} {synced[bucket]:5} "
             f"{booked[bucket]:5} {share:6.0%}"
