@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
-from common import REPO, machine, temporary_database
+from common import REPO, clean_up_on_sigterm, machine, temporary_database
 
 from ledgerbridge.pipeline import bulk
 from ledgerbridge.runtime.config import load_config
@@ -39,6 +39,7 @@ def peak_rss_mb() -> float:
 
 
 def main() -> None:
+    clean_up_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000)
     args = parser.parse_args()

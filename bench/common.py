@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+
+def clean_up_on_sigterm() -> None:
+    """Let ``kill`` (SIGTERM) unwind the benchmark like Ctrl-C, so it stops its workers and
+    servers and drops its database instead of leaving them running."""
+
+    def stop(*_: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the clean-up
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def temporary_database() -> contextlib.AbstractContextManager[str]:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import machine, percentile, temporary_database
+from common import clean_up_on_sigterm, machine, percentile, temporary_database
 
 from ledgerbridge.pipeline.maintenance import check_webhooks
 from ledgerbridge.pipeline.sweeper import sweep
@@ -101,6 +101,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def main() -> None:
+    clean_up_on_sigterm()
     args = _arguments()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

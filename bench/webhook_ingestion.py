@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
-from common import REPO, machine, temporary_database
+from common import REPO, clean_up_on_sigterm, machine, temporary_database
 
 from ledgerbridge.plugins.types import SandboxOptions
 from ledgerbridge.runtime.config import load_config
@@ -114,6 +114,7 @@ def run_wrk(url: str, script: Path, connections: int, duration: int) -> dict[str
 
 
 def main() -> None:
+    clean_up_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=20, help="seconds per run")
     parser.add_argument("--connections", default="4,8,16,32")

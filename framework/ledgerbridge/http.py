@@ -37,6 +37,8 @@ from ledgerbridge.netcheck import check_url
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 BODY_LIMIT = 8_000
+#: Where a request keeps the throttle's ``settle`` until its answer arrives.
+_SETTLE = "ledgerbridge_settle"
 T = TypeVar("T")
 
 
@@ -173,7 +175,7 @@ def build_client(
     headers: dict[str, str] | None = None,
     auth: httpx.Auth | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-    throttle: Callable[[], None] | None = None,
+    throttle: Callable[[], Callable[[], None] | None] | None = None,
     transport: httpx.BaseTransport | None = None,
     params: dict[str, str] | None = None,
     allow_private_network: bool = True,
@@ -182,20 +184,22 @@ def build_client(
 
     ``throttle`` is called before each request (typically
     ``lambda: ledger.services.throttle(key, limit)``) so all workers together stay under the
-    API's rate limit. ``target`` names the API in metrics and the audit trail. With
-    ``allow_private_network=False`` (shop URLs) every request is refused whose host is not
-    https on a public address (see :mod:`ledgerbridge.netcheck`).
+    API's rate limit; the ``settle`` it returns is called when the answer (or the failure,
+    see :func:`record_failure`) arrives. ``target`` names the API in metrics and the audit
+    trail. With ``allow_private_network=False`` (shop URLs) every request is refused whose
+    host is not https on a public address (see :mod:`ledgerbridge.netcheck`).
     """
 
     def before(request: httpx.Request) -> None:
         if not allow_private_network:
             check_url(str(request.url), allow_private_network=False)
         if throttle is not None:
-            throttle()
+            request.extensions[_SETTLE] = throttle()
         request.extensions["ledgerbridge_started"] = time.monotonic()
 
     def after(response: httpx.Response) -> None:
         request = response.request
+        settle(request)
         started = request.extensions.get("ledgerbridge_started", time.monotonic())
         response.read()
         seconds = time.monotonic() - started
@@ -231,8 +235,17 @@ def build_client(
     )
 
 
+def settle(request: httpx.Request) -> None:
+    """Tell the throttle the request's answer or failure arrived (once; later calls do
+    nothing): a limit counted from answers counts it from now."""
+    done = request.extensions.pop(_SETTLE, None)
+    if done is not None:
+        done()
+
+
 def record_failure(target: str, request: httpx.Request, error: Exception) -> None:
     """Record a request that got no response (timeout, refused connection)."""
+    settle(request)
     metrics.sink().api_call(target, 0, 0.0)
     recorder = _recorder.get()
     if recorder is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,11 +29,19 @@ class RateLimit:
 
     ``max_wait`` is how long a caller may block for a free slot before giving up with a
     :class:`~ledgerbridge.errors.TransientError` (the job is then retried later).
+
+    ``settle_within`` (seconds, at least the request timeout) makes each request count in the
+    window from the moment its answer arrives instead of from its departure: an API counts a
+    request when it arrives, which is somewhere between the two, so however the network
+    delays requests, no window the API sees can hold more than ``requests``. Until the
+    answer arrives (see :meth:`Services.throttle`) the request counts as arriving up to
+    ``settle_within`` seconds later. 0 counts departures.
     """
 
     requests: int
     per_seconds: float
     max_wait: float = 60.0
+    settle_within: float = 0.0
 
     def __str__(self) -> str:
         return f"{self.requests} per {self.per_seconds:g} s"
@@ -100,8 +107,12 @@ class Services(Protocol):
         :class:`LockBusy` (a :class:`~ledgerbridge.errors.TransientError`).
         """
 
-    def throttle(self, key: str, limit: RateLimit) -> None:
-        """Block until one more request under ``key`` fits ``limit`` across all workers."""
+    def throttle(self, key: str, limit: RateLimit) -> Callable[[], None]:
+        """Block until one more request under ``key`` fits ``limit`` across all workers.
+
+        Returns ``settle``: call it when the request's answer (or failure) arrived, so a limit
+        with ``settle_within`` counts the request from then; it does nothing otherwise.
+        """
 
     def count(self, key: str, *, period_seconds: float) -> int:
         """Increment and return a shared counter that resets after ``period_seconds``."""
@@ -191,6 +202,14 @@ class MemoryStore:
             self._items.pop(key, None)
 
 
+#: Seconds between looks at a saturated window whose oldest request is still on its way.
+IN_FLIGHT_POLL = 0.05
+
+
+def counted_from_departure() -> None:
+    """The ``settle`` of a limit that counts departures: nothing to do."""
+
+
 class MemoryServices:
     """In-process services for the embedded mode and unit tests (one process only)."""
 
@@ -198,7 +217,8 @@ class MemoryServices:
         self.cache = MemoryCache()
         self.store = MemoryStore()
         self._locks: dict[str, threading.Lock] = {}
-        self._windows: dict[str, deque[float]] = {}
+        self._windows: dict[str, dict[int, float]] = {}
+        self._tickets = 0
         self._counters: dict[str, tuple[float, int]] = {}
         self._guard = threading.Lock()
 
@@ -213,12 +233,21 @@ class MemoryServices:
         finally:
             lock.release()
 
-    def _window(self, key: str, limit: RateLimit, now: float) -> deque[float]:
-        # The request times under ``key`` still inside the window (caller holds the guard).
-        window = self._windows.setdefault(key, deque())
-        while window and window[0] <= now - limit.per_seconds:
-            window.popleft()
+    def _window(self, key: str, limit: RateLimit, now: float) -> dict[int, float]:
+        # The requests under ``key`` still inside the window, by ticket: when each counts
+        # from (caller holds the guard).
+        window = self._windows.setdefault(key, {})
+        for ticket in [ticket for ticket, at in window.items() if at <= now - limit.per_seconds]:
+            del window[ticket]
         return window
+
+    def _wait(self, window: dict[int, float], limit: RateLimit, now: float) -> float:
+        # Seconds before a slot frees; a request still on its way frees one soon after its
+        # answer, which nobody can foresee, so look again shortly.
+        oldest = min(window.values())
+        if oldest > now:
+            return min(oldest + limit.per_seconds - now, IN_FLIGHT_POLL)
+        return max(oldest + limit.per_seconds - now, 0.0)
 
     def throttle_delay(self, key: str, limit: RateLimit) -> float:
         """Seconds before one more request under ``key`` would fit ``limit`` (0: now)."""
@@ -227,24 +256,36 @@ class MemoryServices:
             window = self._window(key, limit, now)
             if len(window) < limit.requests:
                 return 0.0
-            return max(window[0] + limit.per_seconds - now, 0.0)
+            return self._wait(window, limit, now)
 
-    def throttle(self, key: str, limit: RateLimit) -> None:
+    def throttle(self, key: str, limit: RateLimit) -> Callable[[], None]:
         deadline = time.monotonic() + limit.max_wait
         while True:
             with self._guard:
                 now = time.monotonic()
                 window = self._window(key, limit, now)
                 if len(window) < limit.requests:
-                    window.append(now)
-                    return
-                wait = window[0] + limit.per_seconds - now
+                    self._tickets += 1
+                    ticket = self._tickets
+                    window[ticket] = now + limit.settle_within
+                    break
+                wait = self._wait(window, limit, now)
             if time.monotonic() + wait > deadline:
                 raise TransientError(
                     f"Rate limit {limit} for this ledger is saturated; will retry.",
                     retry_after=wait,
                 )
             time.sleep(max(wait, 0.001))
+        if not limit.settle_within:
+            return counted_from_departure
+
+        def settle() -> None:
+            with self._guard:
+                at = window.get(ticket)
+                if at is not None:
+                    window[ticket] = min(at, time.monotonic())
+
+        return settle
 
     def count(self, key: str, *, period_seconds: float) -> int:
         with self._guard:

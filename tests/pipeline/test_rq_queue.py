@@ -7,6 +7,7 @@ import time
 import pytest
 import redis
 from rq.job import Job
+from sqlalchemy import event
 
 from ledgerbridge.queue.rq_backend import RQQueue
 
@@ -67,7 +68,8 @@ def test_a_request_for_a_job_already_waiting_costs_one_redis_command(rq_queue, m
 
 @pytest.mark.db
 def test_an_export_makes_way_while_its_ledgers_rate_limit_is_saturated(world):
-    """The worker takes the next job instead of waiting; the export runs later, once."""
+    """The worker takes the next job instead of waiting; the export runs later, once, and
+    never while another export already waits for the same ledger."""
     from ledgerbridge.pipeline import exports
     from ledgerbridge.pipeline.sync import request_sync
     from ledgerbridge.services import RateLimit
@@ -94,10 +96,34 @@ def test_an_export_makes_way_while_its_ledgers_rate_limit_is_saturated(world):
             export = session.query(Export).one()
             assert (export.state, export.attempts) == (ExportState.PENDING, 0)
     assert world.documents() == []
-    world.run_next_job()  # postponed enough: it runs (the test ledger does not throttle)
+    assert job.kwargs["ledger_id"] == world.ledger_id
+
+    # Postponed enough, but another export postponed as often runs for the same ledger (it
+    # holds the ledger's turn): this one makes way again, decided without the database, the
+    # ledger known from its job.
+    turn = f"ledger-turn:{world.ledger_id}"
+    statements: list[str] = []
+
+    def on_statement(_connection, _cursor, statement: str, *_args) -> None:
+        statements.append(statement)
+
+    with world.runtime.base_services.lock(turn, timeout=10, wait=0):
+        event.listen(world.runtime.engine, "before_cursor_execute", on_statement)
+        try:
+            world.run_next_job()
+        finally:
+            event.remove(world.runtime.engine, "before_cursor_execute", on_statement)
+    assert statements == []
+    (job,) = queue.jobs
+    assert job.kwargs["postponed"] == exports.MAX_POSTPONEMENTS
+    assert world.documents() == []
+
+    world.run_next_job()  # nobody else has the turn: it runs (the test ledger does not throttle)
     with world.runtime.transaction() as session:
         assert session.query(Export).one().state == ExportState.DONE
     assert len(world.documents()) == 1
+    with world.runtime.base_services.lock(turn, timeout=10, wait=0):
+        pass  # the export gave the turn back when it ended
 
 
 def test_a_job_taken_by_a_worker_killed_before_it_started_is_not_live(rq_queue):

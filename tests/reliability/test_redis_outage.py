@@ -42,7 +42,7 @@ def nowhere() -> str:
 
 def test_services_raise_transient_errors_when_redis_is_away(nowhere):
     connection = redis.Redis.from_url(nowhere, socket_connect_timeout=0.5)
-    services = RedisServices(connection, "away", nowhere)
+    services = RedisServices(connection, "away")
     calls = {
         "lock": lambda: services.lock("x", timeout=1, wait=0.1).__enter__(),
         "throttle": lambda: services.throttle("t", RateLimit(5, 1.0)),

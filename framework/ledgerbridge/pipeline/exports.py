@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -75,7 +75,8 @@ LOCK_TIMEOUT = 10.0
 #: Seconds before a credit note's follow-up run (see ``_release_dependents``).
 FOLLOW_UP_DELAY = 2.0
 #: An export whose ledger's API takes no request for longer than this (seconds) makes way for
-#: other work, at most ``MAX_POSTPONEMENTS`` times.
+#: other work, at most ``MAX_POSTPONEMENTS`` times; after that only while another export that
+#: made way as often runs for the same ledger.
 POSTPONE_AFTER = 0.1
 MAX_POSTPONEMENTS = 3
 #: A running export whose heartbeat (``updated_at``) is younger than this is running
@@ -101,22 +102,28 @@ class _Run:
     route: RouteContext
 
 
-def run_export(runtime: Runtime, export_id: int, *, postponed: int = 0) -> None:
+def run_export(
+    runtime: Runtime, export_id: int, *, postponed: int = 0, ledger_id: int | None = None
+) -> None:
     """Run one export; re-raises ``TransientError`` while the queue may still retry.
 
     ``postponed`` counts how often this export already made way for other work because its
-    ledger's API was saturated (see :func:`_make_way`)."""
-    try:
-        with runtime.base_services.lock(f"export-{export_id}", timeout=LOCK_TIMEOUT, wait=0.5):
-            _run_locked(runtime, export_id, postponed)
-    except LockBusy:
-        # Another worker runs this export right now; it will record the outcome.
-        log.info("Export %s is running elsewhere; this duplicate job stops.", export_id)
+    ledger's API was saturated (see :func:`_make_way`); ``ledger_id``, known once it has, lets
+    it make way again without the lock or the database."""
+    with ExitStack() as turn:
+        if ledger_id is not None and _make_way(runtime, ledger_id, postponed, turn):
+            return
+        try:
+            with runtime.base_services.lock(f"export-{export_id}", timeout=LOCK_TIMEOUT, wait=0.5):
+                _run_locked(runtime, export_id, postponed, turn if ledger_id is None else None)
+        except LockBusy:
+            # Another worker runs this export right now; it will record the outcome.
+            log.info("Export %s is running elsewhere; this duplicate job stops.", export_id)
 
 
-def _run_locked(runtime: Runtime, export_id: int, postponed: int) -> None:
+def _run_locked(runtime: Runtime, export_id: int, postponed: int, turn: ExitStack | None) -> None:
     started = time.monotonic()
-    run = _begin(runtime, export_id, postponed)
+    run = _begin(runtime, export_id, postponed, turn)
     if run is None:
         return
     with _heartbeat(runtime, export_id):
@@ -179,18 +186,37 @@ def _attempt(runtime: Runtime, run: _Run, started: float) -> None:
         sink().export_outcome("failed", time.monotonic() - started)
 
 
-def _make_way(runtime: Runtime, ledger_id: int, postponed: int) -> bool:
+def _make_way(runtime: Runtime, ledger_id: int, postponed: int, turn: ExitStack) -> bool:
     # A worker waiting on one ledger's saturated rate limit books nothing while another
     # ledger's allowance goes unused: the export goes back in the queue, behind the work
-    # waiting now, and the worker takes that work. Bounded, so an export is never starved.
-    if postponed >= MAX_POSTPONEMENTS:
-        return False
+    # waiting now, and the worker takes that work. Bounded, so an export is never starved;
+    # past the bound it runs, unless another export past the bound already runs for the
+    # same ledger (by the end of a run every export left is past it, and two workers on one
+    # ledger would leave another ledger without one).
     if runtime.ledger_busy_for(ledger_id) <= POSTPONE_AFTER:
         return False
-    return postpone_job(postponed=postponed + 1)
+    if postponed >= MAX_POSTPONEMENTS and _take_turn(runtime, ledger_id, turn):
+        return False
+    return postpone_job(postponed=min(postponed + 1, MAX_POSTPONEMENTS), ledger_id=ledger_id)
 
 
-def _begin(runtime: Runtime, export_id: int, postponed: int = 0) -> _Run | None:
+def _take_turn(runtime: Runtime, ledger_id: int, turn: ExitStack) -> bool:
+    """Whether this export may run for its saturated ledger: no other export past the bound
+    runs for it now. The turn is held until ``turn`` closes (the export's end)."""
+    try:
+        turn.enter_context(
+            runtime.base_services.lock(f"ledger-turn:{ledger_id}", timeout=LOCK_TIMEOUT, wait=0)
+        )
+    except LockBusy:
+        return False
+    except TransientError:  # Redis away: run; the export will find out itself
+        return True
+    return True
+
+
+def _begin(
+    runtime: Runtime, export_id: int, postponed: int = 0, turn: ExitStack | None = None
+) -> _Run | None:
     with runtime.transaction() as session:
         export = session.get(Export, export_id, with_for_update=True)
         if export is None or export.state not in RUNNABLE:
@@ -203,7 +229,7 @@ def _begin(runtime: Runtime, export_id: int, postponed: int = 0) -> _Run | None:
         )
         if route is None or not route.enabled:
             return None
-        if _make_way(runtime, route.ledger_id, postponed):
+        if turn is not None and _make_way(runtime, route.ledger_id, postponed, turn):
             return None
         export.state = ExportState.RUNNING
         export.attempts += 1

@@ -60,11 +60,12 @@ def _sync_or_back_off(runtime: Any, sync: Any, site_id: int, order_id: str) -> N
         raise
 
 
-def run_export(export_id: int, postponed: int = 0) -> None:
-    """Run one export (``postponed``: how often it already made way for other work)."""
+def run_export(export_id: int, postponed: int = 0, ledger_id: int | None = None) -> None:
+    """Run one export (``postponed``: how often it already made way for other work, for
+    ``ledger_id``)."""
     from ledgerbridge.pipeline import exports
 
-    exports.run_export(current(), export_id, postponed=postponed)
+    exports.run_export(current(), export_id, postponed=postponed, ledger_id=ledger_id)
 
 
 def write_back(export_id: int) -> None:

@@ -1,8 +1,8 @@
 """Services shared by every worker on every machine, backed by Redis.
 
 * locks: redis-py's Lua-based :class:`redis.lock.Lock` (token-owned, expiring);
-* throttle: the ``limits`` library's moving-window limiter (atomic Lua in Redis), so all
-  workers together stay under each API's requests-per-window;
+* throttle: a sliding window per API key (:mod:`ledgerbridge.runtime.redis_throttle`), so
+  all workers together stay under each API's requests-per-window;
 * cache and counters: plain Redis keys with expiry. Every key carries the installation prefix.
 
 Redis is the transport, not the truth: when it is unreachable (restarted, failed over) every
@@ -15,24 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import redis
-from limits import RateLimitItemPerSecond
-from limits.errors import StorageError
-from limits.storage import RedisStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from ledgerbridge.errors import TransientError
+from ledgerbridge.runtime.redis_throttle import RedisThrottle
 from ledgerbridge.services import LockBusy, RateLimit
 
 #: Errors that mean "Redis is not there right now".
-UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, StorageError)
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def unreachable(error: BaseException) -> TransientError:
@@ -84,13 +79,11 @@ class RedisCache:
 class RedisServices:
     """Locks, throttle, cache and counters for a fleet of workers."""
 
-    def __init__(self, connection: redis.Redis, prefix: str, url: str) -> None:
+    def __init__(self, connection: redis.Redis, prefix: str) -> None:
         self._redis = connection
         self._prefix = prefix
         self.cache = RedisCache(connection, prefix)
-        storage = RedisStorage(url, key_prefix=f"{prefix}:limits")
-        self._limiter = MovingWindowRateLimiter(storage)
-        self._items: dict[tuple[int, float], RateLimitItemPerSecond] = {}
+        self._throttle = RedisThrottle(connection, prefix)
 
     @contextmanager
     def lock(self, name: str, *, timeout: float = 60.0, wait: float = 60.0) -> Iterator[None]:
@@ -121,43 +114,18 @@ class RedisServices:
             with contextlib.suppress(redis.exceptions.LockError, *UNREACHABLE):
                 lock.release()
 
-    def throttle(self, key: str, limit: RateLimit) -> None:
+    def throttle(self, key: str, limit: RateLimit) -> Callable[[], None]:
         try:
-            self._throttle(key, limit)
+            return self._throttle.take(key, limit)
         except UNREACHABLE as error:
             raise unreachable(error) from error
-
-    def _throttle(self, key: str, limit: RateLimit) -> None:
-        item = self._item(limit)
-        deadline = time.monotonic() + limit.max_wait
-        while not self._limiter.hit(item, self._prefix, key):
-            stats = self._limiter.get_window_stats(item, self._prefix, key)
-            wait = max(stats.reset_time - time.time(), 0.005)
-            if time.monotonic() + wait > deadline:
-                raise TransientError(
-                    f"Rate limit {limit} for this ledger is saturated; will retry.",
-                    retry_after=wait,
-                )
-            time.sleep(min(wait, 1.0))
 
     def throttle_delay(self, key: str, limit: RateLimit) -> float:
         """Seconds before one more request under ``key`` would fit ``limit`` (0: now)."""
         try:
-            stats = self._limiter.get_window_stats(self._item(limit), self._prefix, key)
+            return self._throttle.delay(key, limit)
         except UNREACHABLE as error:
             raise unreachable(error) from error
-        if stats.remaining > 0:
-            return 0.0
-        return max(stats.reset_time - time.time(), 0.0)
-
-    def _item(self, limit: RateLimit) -> RateLimitItemPerSecond:
-        seconds = max(math.ceil(limit.per_seconds), 1)
-        key = (limit.requests, seconds)
-        item = self._items.get(key)
-        if item is None:
-            item = RateLimitItemPerSecond(limit.requests, seconds)
-            self._items[key] = item
-        return item
 
     def count(self, key: str, *, period_seconds: float) -> int:
         full_key = f"{self._prefix}:count:{key}"
@@ -195,10 +163,10 @@ class ScopedServices:
     def lock(self, name: str, *, timeout: float = 60.0, wait: float = 60.0) -> Any:
         return self._base.lock(name, timeout=timeout, wait=wait)
 
-    def throttle(self, key: str, limit: RateLimit) -> None:
+    def throttle(self, key: str, limit: RateLimit) -> Callable[[], None]:
         if self._throttles is not None:
             self._throttles[self._scope] = (key, limit)
-        self._base.throttle(key, limit)
+        return self._base.throttle(key, limit)
 
     def count(self, key: str, *, period_seconds: float) -> int:
         return self._base.count(key, period_seconds=period_seconds)

@@ -65,7 +65,7 @@ class Runtime:
             from ledgerbridge.runtime.metrics_store import RedisMetrics
 
             self.redis = redis.Redis.from_url(config.redis_url)
-            self.base_services = RedisServices(self.redis, config.queue_prefix, config.redis_url)
+            self.base_services = RedisServices(self.redis, config.queue_prefix)
             self.queue = queue or RQQueue(self.redis, config.queue_prefix)
             metrics.set_sink(RedisMetrics(self.redis, config.queue_prefix))
         self._plans: dict[str, list[str]] | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -77,12 +78,14 @@ class BokioClient:
         self.budget = RequestBudget(ledger, self.config)
         self._retry_sleep = retry_sleep
         throttle_key = f"bokio:{self._throttle_identity()}"
+        # Counted from each answer, so network delays never carry a window over the limit.
+        limit = replace(RATE_LIMIT, settle_within=self.config.timeout_seconds)
         self.http = build_client(
             base_url=self.config.api_url,
             target="bokio",
             headers={"Accept": "application/json"},
             timeout=httpx.Timeout(self.config.timeout_seconds, connect=10.0),
-            throttle=lambda: ledger.services.throttle(throttle_key, RATE_LIMIT),
+            throttle=lambda: ledger.services.throttle(throttle_key, limit),
             transport=transport,
         )
 

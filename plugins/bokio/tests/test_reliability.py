@@ -149,7 +149,7 @@ def _process_worker(api_url, redis_url, prefix, index, queue):
     from ledgerbridge_bokio.sandbox import DEMO_COMPANY_ID, DEMO_TOKEN
 
     try:
-        base = RedisServices(redis.Redis.from_url(redis_url), prefix, redis_url)
+        base = RedisServices(redis.Redis.from_url(redis_url), prefix)
         ledger = memory_ledger(
             key="bokio-test",
             connector="bokio",

@@ -50,21 +50,23 @@ class LedgerSettings:
     tenant_id: str = ""
     api_base_url: str = API_BASE_URL
     auth_base_url: str = AUTH_BASE_URL
-    rate_limit_margin: int = 2
+    rate_limit_margin: int = 1
     timeout_seconds: float = 30.0
 
     def rate_limit(self) -> RateLimit:
         """The shared throttle: Fortnox's 25 per 5 s minus the safety margin.
 
-        Clients sending exactly 5 per second still get 429 from Fortnox's sliding window (it
-        counts arrivals, we count departures, and the network shifts them), so every worker
-        together stays ``rate_limit_margin`` requests under the limit in any 5 s: two spare
-        requests absorb up to about 0.4 s of jitter. (The window is not lengthened instead:
-        the shared limiter counts whole seconds, so half a second more became a whole one
-        and cost a sixth of the throughput.)
+        Fortnox counts a request in its sliding window when it arrives; clients that count
+        departures and send exactly 5 per second still get 429, because the network delays
+        some requests more than others. So each request counts from its answer (the latest
+        moment it can have arrived), which no delay can defeat, and is held until then for
+        at most the request timeout. ``rate_limit_margin`` (default one request per 5 s)
+        is kept for what we cannot see: how Fortnox's own clock and window round.
         """
         requests = max(1, FORTNOX_RATE_LIMIT.requests - self.rate_limit_margin)
-        return RateLimit(requests, FORTNOX_RATE_LIMIT.per_seconds)
+        return RateLimit(
+            requests, FORTNOX_RATE_LIMIT.per_seconds, settle_within=self.timeout_seconds
+        )
 
 
 class LedgerSettingsSchema(Schema):
@@ -100,7 +102,7 @@ class LedgerSettingsSchema(Schema):
         load_default=AUTH_BASE_URL, require_tld=False, metadata={"label": "OAuth base URL"}
     )
     rate_limit_margin = fields.Integer(
-        load_default=2,
+        load_default=1,
         validate=validate.Range(min=0, max=20),
         metadata={"label": "Rate-limit margin", "help": "Requests per 5 s kept unused"},
     )

@@ -54,7 +54,7 @@ def process_worker(settings, secrets_path, redis_url, prefix, calls, queue):  # 
     from ledgerbridge.services import MemoryStore
     from ledgerbridge_fortnox.client import FortnoxClient
 
-    base = RedisServices(redis.Redis.from_url(redis_url), prefix, redis_url)
+    base = RedisServices(redis.Redis.from_url(redis_url), prefix)
     ledger = memory_ledger(
         id=7,
         key="fortnox-7",

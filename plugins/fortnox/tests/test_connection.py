@@ -170,11 +170,13 @@ def test_sandbox_answers_429_past_the_window(sandbox):
 
 
 def test_threads_sharing_the_limiter_never_see_429(sandbox):
-    # 11 per 5 s against the sandbox's 14: one spare request more than the default margin,
-    # because a loaded test machine (parallel test processes) delays arrivals more than a
-    # network does. Without a shared limiter the 17 requests would still exceed 14.
+    # The client's limit is exactly the sandbox's 14 per 5 s, with no spare request, and the
+    # requests reach the sandbox 0-300 ms late, each differently (as over a network, or on a
+    # loaded test machine): counting each request from its answer leaves nothing to chance.
+    # Without a shared limiter the 17 requests (the connection check and 16) would exceed 14.
     _limit_sandbox(sandbox, 14)
-    ledger = connect(sandbox, rate_limit_margin=14)
+    ledger = connect(sandbox, rate_limit_margin=11)
+    httpx.post(f"{sandbox.url}/_sandbox/knobs", json={"latency_jitter_ms": 300})
     errors: list[str] = []
 
     def work() -> None:
@@ -193,7 +195,55 @@ def test_threads_sharing_the_limiter_never_see_429(sandbox):
         thread.join()
     assert errors == []
     assert sandbox.state.stats.rate_limited == 0
-    assert time.monotonic() - started >= 5.0  # 16 requests at 11 per 5 s had to wait
+    assert time.monotonic() - started >= 5.0  # 16 requests at 14 per 5 s had to wait
+
+
+@pytest.mark.parametrize("shared", ["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def test_counting_answers_keeps_a_jittery_network_under_the_limit(sandbox, request, shared):
+    """Requests at the API's exact limit, delayed 0-200 ms each on their way: none refused.
+
+    Counting departures instead, a request delayed less than an earlier one arrives inside
+    that one's window (Fortnox's clients that sent exactly 5/s saw 429)."""
+    from ledgerbridge.http import build_client
+    from ledgerbridge.services import RateLimit
+
+    token = connect(sandbox, ledger_id=9).secrets["access_token"]
+    httpx.post(
+        f"{sandbox.url}/_sandbox/knobs",
+        json={"rate_limit": 10, "rate_window": 1.0, "latency_jitter_ms": 200},
+    )
+    time.sleep(1.0)  # the connection check's request leaves the sandbox's window
+    if shared == "memory":
+        services = MemoryServices()
+    else:
+        import redis
+
+        from ledgerbridge.runtime.redis_services import RedisServices
+
+        services = RedisServices(
+            redis.Redis.from_url(request.getfixturevalue("redis_url")),
+            request.getfixturevalue("redis_prefix"),
+        )
+    limit = RateLimit(10, 1.0, settle_within=15.0)
+    statuses: list[int] = []
+
+    def work() -> None:
+        with build_client(
+            base_url=f"{sandbox.url}/3",
+            target="fortnox",
+            headers={"Authorization": f"Bearer {token}"},
+            throttle=lambda: services.throttle("jitter", limit),
+        ) as client:
+            statuses.extend(client.get("/companyinformation").status_code for _ in range(10))
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 60
+    assert sandbox.state.stats.rate_limited == 0, statuses
+    assert set(statuses) == {200}
 
 
 def test_a_429_burst_is_retried_not_shown(sandbox, ledger):

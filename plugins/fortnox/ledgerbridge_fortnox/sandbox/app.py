@@ -4,8 +4,9 @@
 Options (``--option KEY=VALUE``, all optional): ``client_id``, ``client_secret``,
 ``tenants`` (number of companies, default 2), and every knob of
 :class:`~ledgerbridge_fortnox.sandbox.state.Knobs` (``access_token_ttl``, ``rate_limit``,
-``rate_window``, ``error_rate``, ``timeout_after_create``, ``timeout_seconds``, ``burst_429``,
-``round_off``...). ``--latency-ms`` adds a delay to every API response.
+``rate_window``, ``latency_jitter_ms``, ``error_rate``, ``timeout_after_create``,
+``timeout_seconds``, ``burst_429``, ``round_off``...). ``--latency-ms`` adds a delay to
+every API response.
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def _before() -> Response | None:
     knobs = state.knobs
     with state.lock:
         state.stats.requests += 1
-    if knobs.latency_ms:
-        time.sleep(knobs.latency_ms / 1000)
+    # The delay is spent before the request is counted: on its way in, as on a network.
+    delay = knobs.latency_ms + random.uniform(0, knobs.latency_jitter_ms)
+    if delay:
+        time.sleep(delay / 1000)
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
     with state.lock:

@@ -32,6 +32,7 @@ class Knobs:
     rate_limit: int = 25
     rate_window: float = 5.0
     latency_ms: int = 0
+    latency_jitter_ms: int = 0
     error_rate: float = 0.0
     timeout_after_create: int = 0
     timeout_seconds: float = 2.0
