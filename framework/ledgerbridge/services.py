@@ -210,6 +210,19 @@ def counted_from_departure() -> None:
     """The ``settle`` of a limit that counts departures: nothing to do."""
 
 
+def wait_for_slot(take: Callable[[], float], limit: RateLimit) -> None:
+    """Call ``take`` (0: it took a slot; else seconds until one may free) until it takes one;
+    a :class:`TransientError` instead when that would outlast ``limit.max_wait``."""
+    deadline = time.monotonic() + limit.max_wait
+    while (wait := take()) > 0:
+        if time.monotonic() + wait > deadline:
+            raise TransientError(
+                f"Rate limit {limit} for this ledger is saturated; will retry.",
+                retry_after=wait,
+            )
+        time.sleep(min(max(wait, 0.001), 1.0))
+
+
 class MemoryServices:
     """In-process services for the embedded mode and unit tests (one process only)."""
 
@@ -259,28 +272,26 @@ class MemoryServices:
             return self._wait(window, limit, now)
 
     def throttle(self, key: str, limit: RateLimit) -> Callable[[], None]:
-        deadline = time.monotonic() + limit.max_wait
-        while True:
+        with self._guard:
+            self._tickets += 1
+            ticket = self._tickets
+
+        def take() -> float:
             with self._guard:
                 now = time.monotonic()
                 window = self._window(key, limit, now)
                 if len(window) < limit.requests:
-                    self._tickets += 1
-                    ticket = self._tickets
                     window[ticket] = now + limit.settle_within
-                    break
-                wait = self._wait(window, limit, now)
-            if time.monotonic() + wait > deadline:
-                raise TransientError(
-                    f"Rate limit {limit} for this ledger is saturated; will retry.",
-                    retry_after=wait,
-                )
-            time.sleep(max(wait, 0.001))
+                    return 0.0
+                return self._wait(window, limit, now)
+
+        wait_for_slot(take, limit)
         if not limit.settle_within:
             return counted_from_departure
 
         def settle() -> None:
             with self._guard:
+                window = self._windows.get(key, {})
                 at = window.get(ticket)
                 if at is not None:
                     window[ticket] = min(at, time.monotonic())

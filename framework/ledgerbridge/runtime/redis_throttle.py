@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import time
 from collections.abc import Callable
 
 import redis
 
-from ledgerbridge.errors import TransientError
-from ledgerbridge.services import IN_FLIGHT_POLL, RateLimit, counted_from_departure
+from ledgerbridge.services import IN_FLIGHT_POLL, RateLimit, counted_from_departure, wait_for_slot
 
 # KEYS[1]: the window. ARGV: requests, per_seconds, settle_within, ticket ("" only looks),
 # the poll interval. Returns "0" when the slot was taken (or is free), else the seconds to
@@ -80,14 +78,7 @@ class RedisThrottle:
     def take(self, key: str, limit: RateLimit) -> Callable[[], None]:
         """Block for a slot under ``key``; returns the request's ``settle``."""
         ticket = secrets.token_hex(8)
-        deadline = time.monotonic() + limit.max_wait
-        while (wait := self._try(key, limit, ticket)) > 0:  # 0: the slot is ours
-            if time.monotonic() + wait > deadline:
-                raise TransientError(
-                    f"Rate limit {limit} for this ledger is saturated; will retry.",
-                    retry_after=wait,
-                )
-            time.sleep(min(max(wait, 0.005), 1.0))
+        wait_for_slot(lambda: self._try(key, limit, ticket), limit)
         if not limit.settle_within:
             return counted_from_departure
         full_key = self._key(key)
