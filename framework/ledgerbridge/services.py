@@ -8,11 +8,13 @@ in-memory ones below).
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -210,6 +212,32 @@ def counted_from_departure() -> None:
     """The ``settle`` of a limit that counts departures: nothing to do."""
 
 
+@dataclass(eq=False)
+class Claim:
+    """Requests a running job still expects to send under one throttle key.
+
+    Other jobs see them as taken when they ask whether the key's window has room for their
+    own (``claim``). While the claim is :data:`current_claim`, each request this job sends
+    under ``key`` counts against it (``taken``).
+    """
+
+    key: str
+    requests: int
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    taken: int = 0
+
+
+#: The claim of the job running in this thread (see :class:`Claim`).
+current_claim: ContextVar[Claim | None] = ContextVar("ledgerbridge_claim", default=None)
+
+
+def claim_for(key: str) -> Claim | None:
+    """The running job's claim if it is on ``key`` (its requests under ``key`` count against
+    it)."""
+    claim = current_claim.get()
+    return claim if claim is not None and claim.key == key else None
+
+
 def wait_for_slot(take: Callable[[], float], limit: RateLimit) -> None:
     """Call ``take`` (0: it took a slot; else seconds until one may free) until it takes one;
     a :class:`TransientError` instead when that would outlast ``limit.max_wait``."""
@@ -232,6 +260,8 @@ class MemoryServices:
         self._locks: dict[str, threading.Lock] = {}
         self._windows: dict[str, dict[int, float]] = {}
         self._tickets = 0
+        # key -> token -> [requests still claimed, when the claim lapses]
+        self._claims: dict[str, dict[str, list[float]]] = {}
         self._counters: dict[str, tuple[float, int]] = {}
         self._guard = threading.Lock()
 
@@ -262,19 +292,44 @@ class MemoryServices:
             return min(oldest + limit.per_seconds - now, IN_FLIGHT_POLL)
         return max(oldest + limit.per_seconds - now, 0.0)
 
-    def throttle_delay(self, key: str, limit: RateLimit) -> float:
-        """Seconds before one more request under ``key`` would fit ``limit`` (0: now)."""
+    def claim(
+        self,
+        key: str,
+        limit: RateLimit,
+        requests: int,
+        *,
+        ahead: float,
+        ttl: float,
+        force: bool = False,
+    ) -> Claim | None:
+        """Claim ``requests`` upcoming requests under ``key`` if ``limit``'s window has room for
+        them ``ahead`` seconds from now, besides every live claim (always, with ``force``);
+        None when it has not. A claim lapses after ``ttl`` seconds unless released."""
         with self._guard:
             now = time.monotonic()
+            claims = self._claims.setdefault(key, {})
+            for token in [token for token, (_, until) in claims.items() if until <= now]:
+                del claims[token]
             window = self._window(key, limit, now)
-            if len(window) < limit.requests:
-                return 0.0
-            return self._wait(window, limit, now)
+            used = sum(1 for at in window.values() if at > now + ahead - limit.per_seconds)
+            claimed = sum(left for left, _ in claims.values())
+            if not force and limit.requests - used - claimed < requests:
+                return None
+            claim = Claim(key, requests)
+            claims[claim.token] = [requests, now + ttl]
+            return claim
+
+    def release(self, claim: Claim) -> None:
+        """Give up what is left of ``claim``."""
+        with self._guard:
+            self._claims.get(claim.key, {}).pop(claim.token, None)
 
     def throttle(self, key: str, limit: RateLimit) -> Callable[[], None]:
         with self._guard:
             self._tickets += 1
             ticket = self._tickets
+
+        claim = claim_for(key)
 
         def take() -> float:
             with self._guard:
@@ -282,10 +337,15 @@ class MemoryServices:
                 window = self._window(key, limit, now)
                 if len(window) < limit.requests:
                     window[ticket] = now + limit.settle_within
+                    claimed = claim and self._claims.get(key, {}).get(claim.token)
+                    if claimed and claimed[0] > 0:
+                        claimed[0] -= 1
                     return 0.0
                 return self._wait(window, limit, now)
 
         wait_for_slot(take, limit)
+        if claim is not None:
+            claim.taken += 1
         if not limit.settle_within:
             return counted_from_departure
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 
 import pytest
 import redis
@@ -81,7 +82,7 @@ def test_an_export_makes_way_while_its_ledgers_rate_limit_is_saturated(world):
     # The runtime learns a ledger's limit when its connector throttles to it.
     world.runtime._services(f"ledger:{world.ledger_id}").throttle(key, limit)
     world.runtime.base_services.throttle(key, limit)  # the allowance is used up for 30 s
-    assert world.runtime.ledger_busy_for(world.ledger_id) > exports.POSTPONE_AFTER
+    assert not world.runtime.claim_ledger(world.ledger_id, ExitStack(), ahead=0.1)
 
     world.put_order(sample_order("401"))
     request_sync(world.runtime, world.site_id, "401", "webhook")
@@ -124,6 +125,54 @@ def test_an_export_makes_way_while_its_ledgers_rate_limit_is_saturated(world):
     assert len(world.documents()) == 1
     with world.runtime.base_services.lock(turn, timeout=10, wait=0):
         pass  # the export gave the turn back when it ended
+
+
+@pytest.mark.db
+def test_an_export_makes_way_for_the_requests_running_exports_still_claim(world):
+    """Room in the ledger's window that a running export will use is not room: the next
+    export makes way instead of starting and then waiting halfway through."""
+    from ledgerbridge.pipeline.sync import request_sync
+    from ledgerbridge.services import RateLimit
+    from tests.support.factories import sample_order
+
+    limit = RateLimit(requests=3, per_seconds=30)
+    key = f"{world.namespace}-api"
+    world.runtime._services(f"ledger:{world.ledger_id}").throttle(key, limit)  # 1 of 3 used
+    running = world.runtime.base_services.claim(key, limit, 2, ahead=0.1, ttl=30)
+
+    world.put_order(sample_order("402"))
+    request_sync(world.runtime, world.site_id, "402", "webhook")
+    world.run_next_job()  # the sync queues the export
+    world.run_next_job()  # 1 sent + 2 claimed of 3: makes way
+    (job,) = world.exports_queue().jobs
+    assert job.kwargs["postponed"] == 1
+    assert world.documents() == []
+
+    world.runtime.base_services.release(running)  # that export ended
+    world.run_next_job()
+    assert len(world.documents()) == 1
+    assert world.exports_queue().jobs == []
+
+
+@pytest.mark.db
+def test_a_ledgers_exports_claim_as_many_requests_as_they_took_lately(world):
+    from ledgerbridge.services import RateLimit
+
+    limit = RateLimit(requests=6, per_seconds=30)
+    key = f"{world.namespace}-api"
+    ledger = world.runtime._services(f"ledger:{world.ledger_id}")
+    ledger.throttle(key, limit)  # the runtime learns the limit; 1 of 6 used
+    with ExitStack() as export:
+        assert world.runtime.claim_ledger(world.ledger_id, export, ahead=0.1)  # claims 1
+        ledger.throttle(key, limit)
+        ledger.throttle(key, limit)  # this export took 2: 3 of 6 used
+    with ExitStack() as export:
+        # 3 free; the next export claims 2, so one more finds room for 1 only
+        assert world.runtime.claim_ledger(world.ledger_id, export, ahead=0.1)
+        with ExitStack() as other:
+            assert not world.runtime.claim_ledger(world.ledger_id, other, ahead=0.1)
+    with ExitStack() as export:  # released when the export ended
+        assert world.runtime.claim_ledger(world.ledger_id, export, ahead=0.1)
 
 
 def test_a_job_taken_by_a_worker_killed_before_it_started_is_not_live(rq_queue):

@@ -74,9 +74,10 @@ RUNNABLE = (
 LOCK_TIMEOUT = 10.0
 #: Seconds before a credit note's follow-up run (see ``_release_dependents``).
 FOLLOW_UP_DELAY = 2.0
-#: An export whose ledger's API takes no request for longer than this (seconds) makes way for
-#: other work, at most ``MAX_POSTPONEMENTS`` times; after that only while another export that
-#: made way as often runs for the same ledger.
+#: An export whose ledger's API has no room for its requests this many seconds from now
+#: (besides what the exports running for it still claim) makes way for other work, at most
+#: ``MAX_POSTPONEMENTS`` times; after that only while another export that made way as often
+#: runs for the same ledger.
 POSTPONE_AFTER = 0.1
 MAX_POSTPONEMENTS = 3
 #: A running export whose heartbeat (``updated_at``) is younger than this is running
@@ -192,12 +193,20 @@ def _make_way(runtime: Runtime, ledger_id: int, postponed: int, turn: ExitStack)
     # waiting now, and the worker takes that work. Bounded, so an export is never starved;
     # past the bound it runs, unless another export past the bound already runs for the
     # same ledger (by the end of a run every export left is past it, and two workers on one
-    # ledger would leave another ledger without one).
-    if runtime.ledger_busy_for(ledger_id) <= POSTPONE_AFTER:
+    # ledger would leave another ledger without one). An export that runs claims the
+    # requests it will make, so the next export's worker does not start on a ledger whose
+    # room is already spoken for and then wait halfway through while another ledger idles.
+    if runtime.claim_ledger(ledger_id, turn, ahead=POSTPONE_AFTER):
         return False
     if postponed >= MAX_POSTPONEMENTS and _take_turn(runtime, ledger_id, turn):
-        return False
-    return postpone_job(postponed=min(postponed + 1, MAX_POSTPONEMENTS), ledger_id=ledger_id)
+        runs = True
+    else:
+        runs = not postpone_job(
+            postponed=min(postponed + 1, MAX_POSTPONEMENTS), ledger_id=ledger_id
+        )
+    if runs:  # its requests are spoken for too, room or not
+        runtime.claim_ledger(ledger_id, turn, ahead=POSTPONE_AFTER, force=True)
+    return not runs
 
 
 def _take_turn(runtime: Runtime, ledger_id: int, turn: ExitStack) -> bool:

@@ -24,7 +24,7 @@ import redis
 
 from ledgerbridge.errors import TransientError
 from ledgerbridge.runtime.redis_throttle import RedisThrottle
-from ledgerbridge.services import LockBusy, RateLimit
+from ledgerbridge.services import Claim, LockBusy, RateLimit
 
 #: Errors that mean "Redis is not there right now".
 UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -120,10 +120,26 @@ class RedisServices:
         except UNREACHABLE as error:
             raise unreachable(error) from error
 
-    def throttle_delay(self, key: str, limit: RateLimit) -> float:
-        """Seconds before one more request under ``key`` would fit ``limit`` (0: now)."""
+    def claim(
+        self,
+        key: str,
+        limit: RateLimit,
+        requests: int,
+        *,
+        ahead: float,
+        ttl: float,
+        force: bool = False,
+    ) -> Claim | None:
+        """See :meth:`ledgerbridge.services.MemoryServices.claim`."""
         try:
-            return self._throttle.delay(key, limit)
+            return self._throttle.claim(key, limit, requests, ahead=ahead, ttl=ttl, force=force)
+        except UNREACHABLE as error:
+            raise unreachable(error) from error
+
+    def release(self, claim: Claim) -> None:
+        """Give up what is left of ``claim``."""
+        try:
+            self._throttle.release(claim)
         except UNREACHABLE as error:
             raise unreachable(error) from error
 

@@ -7,11 +7,12 @@ parent's database connections (they must never be shared across processes).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import redis
@@ -26,7 +27,7 @@ from ledgerbridge.plugins.manager import PluginManager, create_plugin_manager
 from ledgerbridge.queue.base import TaskQueue
 from ledgerbridge.runtime.config import Config, load_config
 from ledgerbridge.runtime.redis_services import RedisServices, ScopedServices
-from ledgerbridge.services import MemoryServices
+from ledgerbridge.services import Claim, MemoryServices, current_claim
 from ledgerbridge.store import migrate
 from ledgerbridge.store.crypto import SecretBox
 from ledgerbridge.store.db import make_engine, make_sessionmaker, transaction
@@ -70,6 +71,7 @@ class Runtime:
             metrics.set_sink(RedisMetrics(self.redis, config.queue_prefix))
         self._plans: dict[str, list[str]] | None = None
         self._throttles: dict[str, tuple[str, Any]] = {}
+        self._requests_per_export: dict[int, float] = {}
         os.register_at_fork(after_in_child=self._after_fork)
 
     def _after_fork(self) -> None:
@@ -98,17 +100,42 @@ class Runtime:
             throttles=self._throttles,
         )
 
-    def ledger_busy_for(self, ledger_id: int) -> float:
-        """Seconds before the ledger's API takes another request from this installation, as
-        far as the rate limit its connector throttles to says (0 when unknown or free)."""
+    def claim_ledger(
+        self, ledger_id: int, until: ExitStack, *, ahead: float, force: bool = False
+    ) -> bool:
+        """Whether the ledger's API has room for one more export: for as many requests as its
+        exports took lately, ``ahead`` seconds from now, besides what the exports running for
+        it still claim (always, with ``force``). If so, this export claims them until ``until``
+        closes. True also when this process does not know the ledger's rate limit yet."""
         known = self._throttles.get(f"ledger:{ledger_id}")
         if known is None:
-            return 0.0
+            return True
         key, limit = known
+        requests = max(1, round(self._requests_per_export.get(ledger_id, 1.0)))
         try:
-            return self.base_services.throttle_delay(key, limit)
+            claim = self.base_services.claim(
+                key, limit, requests, ahead=ahead, ttl=2 * limit.per_seconds, force=force
+            )
         except TransientError:  # Redis away: the export will find out itself
-            return 0.0
+            return True
+        if claim is None:
+            return False
+        until.enter_context(self._claiming(ledger_id, claim))
+        return True
+
+    @contextmanager
+    def _claiming(self, ledger_id: int, claim: Claim) -> Iterator[None]:
+        reset = current_claim.set(claim)
+        try:
+            yield
+        finally:
+            current_claim.reset(reset)
+            with contextlib.suppress(TransientError):
+                self.base_services.release(claim)
+            if claim.taken:
+                # The next claim's size: how many requests this ledger's exports take lately.
+                before = self._requests_per_export.get(ledger_id, float(claim.taken))
+                self._requests_per_export[ledger_id] = before + (claim.taken - before) / 4
 
     def site_context(self, site: Site) -> SiteContext:
         """What the source connector of ``site`` receives."""
