@@ -222,7 +222,6 @@ class Claim:
     """
 
     key: str
-    requests: int
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     taken: int = 0
 
@@ -315,7 +314,7 @@ class MemoryServices:
             claimed = sum(left for left, _ in claims.values())
             if not force and limit.requests - used - claimed < requests:
                 return None
-            claim = Claim(key, requests)
+            claim = Claim(key)
             claims[claim.token] = [requests, now + ttl]
             return claim
 
@@ -337,9 +336,9 @@ class MemoryServices:
                 window = self._window(key, limit, now)
                 if len(window) < limit.requests:
                     window[ticket] = now + limit.settle_within
-                    claimed = claim and self._claims.get(key, {}).get(claim.token)
-                    if claimed and claimed[0] > 0:
-                        claimed[0] -= 1
+                    left = self._claims.get(key, {}).get(claim.token) if claim else None
+                    if left and left[0] > 0:
+                        left[0] -= 1
                     return 0.0
                 return self._wait(window, limit, now)
 

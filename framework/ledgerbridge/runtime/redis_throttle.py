@@ -109,7 +109,7 @@ class RedisThrottle:
         self, key: str, limit: RateLimit, requests: int, *, ahead: float, ttl: float, force: bool
     ) -> Claim | None:
         """See :meth:`ledgerbridge.services.MemoryServices.claim`."""
-        claim = Claim(key, requests)
+        claim = Claim(key)
         claimed = self._claim(
             keys=[self._key(key), self._key(key, "claims"), self._key(key, "claims-until")],
             args=[

@@ -134,7 +134,7 @@ class Runtime:
                 self.base_services.release(claim)
             if claim.taken:
                 # The next claim's size: how many requests this ledger's exports take lately.
-                before = self._requests_per_export.get(ledger_id, float(claim.taken))
+                before = self._requests_per_export.get(ledger_id, claim.taken)
                 self._requests_per_export[ledger_id] = before + (claim.taken - before) / 4
 
     def site_context(self, site: Site) -> SiteContext:
